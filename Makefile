@@ -1,0 +1,42 @@
+# The book's two commands: `make html` builds it, `make test` tests it.
+# TABS=jax (or TABS=pytorch,jax) limits a build to some frameworks,
+# LANGS=ko (or LANGS=none) to some translations; English is always built.
+PYTHON ?= python3
+TABS ?= all
+LANGS ?= all
+TAB ?= pytorch
+
+.PHONY: html eval lint lib envs test translations jupyter serve clean
+
+html:
+	$(PYTHON) -m builder html --tabs $(TABS) --langs $(LANGS)
+
+eval:
+	$(PYTHON) -m builder eval --tabs $(TABS) --langs $(LANGS)
+
+lint:
+	$(PYTHON) -m builder lint
+
+lib:
+	$(PYTHON) -m builder lib
+
+envs:
+	$(PYTHON) -m builder envs
+
+test:
+	$(PYTHON) -m builder test
+
+# Translations whose English page changed, with the diff to translate
+translations:
+	$(PYTHON) -m builder translations
+
+# Jupyter in one framework's environment, on its executed notebooks
+jupyter:
+	py=$$($(PYTHON) -m builder python $(TAB)) && \
+	  cd _build/eval_$(TAB) && PYTHONPATH=$(CURDIR) $$py -m jupyter lab
+
+serve:
+	$(PYTHON) -m http.server --directory _build/html 8000
+
+clean:
+	rm -rf _build

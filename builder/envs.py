@@ -1,0 +1,174 @@
+"""One virtual environment per framework, plus one for the HTML and tests.
+
+Environments live outside the clone, in a cache folder named by the hash
+of their pinned requirements, so a fresh clone on the same machine reuses
+them and a change of pins makes a new one. Standard library only.
+"""
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from builder.pages import ROOT, tabs
+
+CACHE_VAR = 'BUILDERS_GUIDE_ENV_CACHE'
+TOOLS = 'html'  # d2lbook's rst/HTML steps, the lib step and pytest
+
+
+class EnvError(RuntimeError):
+    """An environment could not be created or does not work."""
+
+
+def cache_root():
+    default = Path.home() / '.cache' / 'builders-guide' / 'envs'
+    return Path(os.environ.get(CACHE_VAR, default)).expanduser()
+
+
+def requirements(name):
+    return ROOT / 'requirements' / f'{name}.txt'
+
+
+def env_key(name):
+    """Hash of the pinned requirements and the Python that runs them."""
+    h = hashlib.sha256(requirements(name).read_bytes())
+    h.update(f'{sys.version_info.major}.{sys.version_info.minor}'.encode())
+    return h.hexdigest()[:12]
+
+
+def env_dir(name):
+    return cache_root() / f'{name}-{env_key(name)}'
+
+
+def python(name):
+    return env_dir(name) / 'bin' / 'python'
+
+
+def lib_module(tab):
+    """The d2l module of a framework, e.g. 'd2l.torch' for pytorch."""
+    from builder.pages import lib_file
+    return 'd2l.' + lib_file(tab).stem
+
+
+def _run(cmd, name, what):
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise EnvError(f'environment {name!r}: {what} failed\n'
+                       + _pip_cause(proc.stdout + proc.stderr))
+    return proc.stdout
+
+
+def _pip_cause(log):
+    """The lines of pip's or Python's output that say what went wrong."""
+    keep = [line for line in log.splitlines()
+            if re.search(r'ERROR|Error|No matching distribution|'
+                         r'Could not find a version', line)
+            and 'is ignored' not in line]
+    return '\n'.join(keep[-8:] or log.splitlines()[-8:])
+
+
+def _create(name, path):
+    print(f'[env] creating {name} environment in {path}', file=sys.stderr,
+          flush=True)
+    shutil.rmtree(path, ignore_errors=True)
+    _run([sys.executable, '-m', 'venv', str(path)], name, 'python -m venv')
+    py = str(path / 'bin' / 'python')
+    _run([py, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
+          '-r', str(requirements(name))], name,
+         f'pip install -r requirements/{name}.txt')
+    _install_project(name)
+    _check(name)
+    if name in tabs():
+        _run([py, '-m', 'ipykernel', 'install', '--sys-prefix',
+              '--name', f'builders-guide-{name}',
+              '--display-name', f"Builders' Guide ({name})"],
+             name, 'registering the Jupyter kernel')
+
+
+def _check(name):
+    """Import what the environment is for, so a broken one stops here."""
+    py = str(python(name))
+    if name in tabs():
+        # The d2l module imports its framework: an ImportError names it
+        code = f'import {lib_module(name)}'
+    else:
+        code = 'import d2lbook, nbclient, sphinx, pypandoc, pytest'
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS='ignore',
+               TF_CPP_MIN_LOG_LEVEL='3')
+    proc = subprocess.run([py, '-c', code], capture_output=True, text=True,
+                          env=env, cwd=ROOT)
+    if proc.returncode != 0:
+        cause = proc.stderr.strip().splitlines()[-1:] or ['(no message)']
+        raise EnvError(f'environment {name!r} is broken: `{code}` failed: '
+                       f'{cause[0]}')
+
+
+def _install_project(name):
+    """Install d2l editable from this clone, unless some clone's is there.
+
+    The build itself puts this clone first on PYTHONPATH, so an install
+    from another clone on the same machine is harmless; one whose clone
+    was deleted no longer imports and is replaced.
+    """
+    py = str(python(name))
+    probe = subprocess.run(
+        [py, '-c', 'import d2l'], capture_output=True, cwd='/',
+        env={k: v for k, v in os.environ.items() if k != 'PYTHONPATH'})
+    if probe.returncode == 0:
+        return
+    _run([py, '-m', 'pip', 'install', '--quiet', '--no-deps',
+          '--no-build-isolation', '-e', str(ROOT)], name,
+         'pip install -e . (the d2l package)')
+
+
+def ensure(name):
+    """Create the environment if needed; return its Python."""
+    path = env_dir(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = path / '.complete'
+    with open(path.parent / f'.{path.name}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            _create(name, path)
+            done.write_text(requirements(name).read_text())
+        _install_project(name)
+    return python(name)
+
+
+def names(selected_tabs=None):
+    return list(selected_tabs or tabs()) + [TOOLS]
+
+
+def pandoc_dir(tools_python):
+    """The folder holding the pandoc binary that pypandoc-binary ships."""
+    out = subprocess.run(
+        [str(tools_python), '-c',
+         'import pypandoc; print(pypandoc.get_pandoc_path())'],
+        capture_output=True, text=True, check=True).stdout.strip()
+    return str(Path(out).parent)
+
+
+def ensure_chromium():
+    """Debian's Chromium for the browser tests, installed when missing.
+
+    Playwright's own browser download needs a host this machine cannot
+    reach, so the tests drive the distribution's build instead.
+    """
+    found = shutil.which('chromium')
+    if found:
+        return found
+    print('[env] installing Debian\'s chromium for the browser tests',
+          file=sys.stderr, flush=True)
+    sudo = [] if os.geteuid() == 0 else ['sudo']
+    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+    for cmd in (['apt-get', 'update', '-qq'],
+                ['apt-get', 'install', '-y', '-qq', 'chromium']):
+        proc = subprocess.run(sudo + cmd, capture_output=True, text=True,
+                              env=env)
+        if proc.returncode != 0:
+            raise EnvError('installing chromium failed: '
+                           + _pip_cause(proc.stdout + proc.stderr))
+    return shutil.which('chromium')
