@@ -200,6 +200,12 @@ def build(tabs, site):
     if proc.returncode != 0:
         raise SystemExit(f'[html] sphinx-build failed (exit {proc.returncode})'
                          '; see the warnings above')
+    # Sphinx copies static files only when some page is out of date: an
+    # edit of the page script or style alone would never reach the HTML
+    for path in sorted((rst / '_static').rglob('*')):
+        if path.is_file():
+            write_if_changed(site.html / path.relative_to(rst),
+                             path.read_bytes())
     # Sphinx copies the theme's own fonts.css over any of ours
     write_if_changed(site.html / '_static' / 'fonts.css', local_fonts())
     publish_notebooks(tabs, site, notebooks)

@@ -88,3 +88,15 @@ def test_changing_a_pin_invalidates_only_that_frameworks_notebooks(book):
     with_code = [p for p in pages.pages() if '%%tab' in (ROOT / p).read_text()]
     assert sorted(s[0] for s in steps if s[2] == 'run') == \
         sorted(str(p) for p in with_code)
+
+
+def test_an_edit_of_the_page_script_alone_reaches_the_html(book):
+    # Sphinx copies static files only while some page is out of date, so
+    # this is the case where a stale script would be served
+    driver(book, 'html', '--langs', 'none')
+    script = book / 'static' / 'book.js'
+    script.write_text(script.read_text() + '\n// edited by the test\n')
+    log = driver(book, 'html', '--langs', 'none')
+    assert '0 executed' in log
+    served = book / '_build' / 'html' / '_static' / 'd2l.js'
+    assert served.read_text().endswith('// edited by the test\n')
