@@ -12,6 +12,33 @@
   // English is the root site; each translation is a site in its folder
   var LANGUAGES = [['en', 'English', ''], ['ko', '한국어', 'ko/'],
                    ['ja', '日本語', 'ja/'], ['id', 'Bahasa Indonesia', 'id/']];
+  // The words this script and the theme put on a page, in its language;
+  // {fw} stands for the framework's name
+  var WORDS = {
+    en: {run: 'Run this page yourself:', notebook: '{fw} notebook (.ipynb)',
+         zip: 'every {fw} notebook (.zip)', copy: 'Copy', copied: 'Copied',
+         copyLabel: 'Copy this code', output: 'Output',
+         contents: 'Table Of Contents', framework: 'Framework',
+         language: 'Language'},
+    ko: {run: '이 페이지를 직접 실행하기:', notebook: '{fw} 노트북 (.ipynb)',
+         zip: '{fw} 노트북 전체 (.zip)', copy: '복사', copied: '복사됨',
+         copyLabel: '이 코드 복사', output: '출력', contents: '목차',
+         framework: '프레임워크', language: '언어'},
+    ja: {run: 'このページを自分で実行する:', notebook: '{fw} ノートブック (.ipynb)',
+         zip: '{fw} ノートブック一式 (.zip)', copy: 'コピー',
+         copied: 'コピーしました', copyLabel: 'このコードをコピー',
+         output: '出力', contents: '目次', framework: 'フレームワーク',
+         language: '言語'},
+    id: {run: 'Jalankan halaman ini sendiri:',
+         notebook: 'notebook {fw} (.ipynb)', zip: 'semua notebook {fw} (.zip)',
+         copy: 'Salin', copied: 'Tersalin', copyLabel: 'Salin kode ini',
+         output: 'Keluaran', contents: 'Daftar Isi',
+         framework: 'Kerangka kerja', language: 'Bahasa'}
+  };
+
+  function word(key, framework) {
+    return WORDS[currentLanguage()][key].replace('{fw}', framework);
+  }
 
   function storedChoice() {
     try {
@@ -55,7 +82,7 @@
   function makeAccessible(set, index) {
     var bar = set.querySelector(':scope > .mdl-tabs__tab-bar');
     bar.setAttribute('role', 'tablist');
-    bar.setAttribute('aria-label', 'Framework');
+    bar.setAttribute('aria-label', word('framework'));
     tabsOf(set).forEach(function (tab) {
       var panel = document.getElementById(tab.getAttribute('href').slice(1));
       var name = frameworkOf(tab);
@@ -145,8 +172,9 @@
     }
     var bar = document.createElement('p');
     bar.className = 'bg-downloads';
-    bar.innerHTML = 'Run this page yourself: <a class="bg-notebook" ' +
+    bar.innerHTML = '<span></span> <a class="bg-notebook" ' +
       'download></a> &middot; <a class="bg-zip" download></a>';
+    bar.firstChild.textContent = word('run');
     heading.insertAdjacentElement('afterend', bar);
   }
 
@@ -159,9 +187,9 @@
     }
     notebook.href = rootUrl() + 'notebooks/' + name + '/' + pagePath() +
       '.ipynb';
-    notebook.textContent = label + ' notebook (.ipynb)';
+    notebook.textContent = word('notebook', label);
     zip.href = rootUrl() + 'notebooks/builders-guide-' + name + '.zip';
-    zip.textContent = 'every ' + label + ' notebook (.zip)';
+    zip.textContent = word('zip', label);
   }
 
   function currentLanguage() {
@@ -180,7 +208,7 @@
     var englishRoot = rootUrl() + (current === 'en' ? '' : '../');
     var nav = document.createElement('nav');
     nav.className = 'bg-languages';
-    nav.setAttribute('aria-label', 'Language');
+    nav.setAttribute('aria-label', word('language'));
     LANGUAGES.forEach(function (language) {
       var link = document.createElement('a');
       link.textContent = language[1];
@@ -210,14 +238,15 @@
       var button = document.createElement('button');
       button.type = 'button';
       button.className = 'bg-copy';
-      button.textContent = 'Copy';
-      button.setAttribute('aria-label', 'Copy this code');
+      button.textContent = word('copy');
+      button.setAttribute('aria-label', word('copyLabel'));
       button.addEventListener('click', function () {
         var code = block.querySelector('pre').innerText;
         copyText(code).then(function () {
-          button.textContent = 'Copied';
-          window.setTimeout(function () { button.textContent = 'Copy'; },
-                            1500);
+          button.textContent = word('copied');
+          window.setTimeout(function () {
+            button.textContent = word('copy');
+          }, 1500);
         });
       });
       block.appendChild(button);
@@ -243,7 +272,19 @@
   // d2lbook's tab bars call tagClick from inline handlers
   window.tagClick = choose;
 
+  // The theme's own headings, and the label that book.css puts on outputs
+  function translateTheme() {
+    var captions = document.querySelectorAll(
+      '.mdl-layout-title.toc, .localtoc .caption-text');
+    Array.prototype.forEach.call(captions, function (caption) {
+      caption.textContent = word('contents');
+    });
+    document.documentElement.style.setProperty(
+      '--bg-output-label', JSON.stringify(word('output')));
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    translateTheme();
     tabSets().forEach(makeAccessible);
     addDownloads();
     addLanguages();

@@ -66,3 +66,40 @@ def test_language_switch_keeps_the_section_and_the_framework(page, lang):
     assert page.url.split('?')[0].endswith(
         '/chapter_builders-guide/parameters.html')
     assert f'/{lang}/' not in page.url
+
+
+# Characters that only the language's own script has; Indonesian is
+# written in Latin letters, so for it the words need only differ from
+# the English ones
+SCRIPT = {'ko': r'[\uac00-\ud7a3]', 'ja': r'[\u3040-\u30ff\u4e00-\u9fff]',
+          'id': r'[A-Za-z]'}
+ENGLISH_CHROME = ['Copy', 'Run this page yourself:', 'Output',
+                  'Table Of Contents', 'PyTorch notebook (.ipynb)']
+
+
+def chrome(page):
+    """What the script and the theme write around the chapter's text."""
+    return [
+        page.inner_text('button.bg-copy >> nth=0'),
+        page.inner_text('p.bg-downloads span'),
+        page.evaluate("getComputedStyle(document.querySelector("
+                      "'div.output'), '::before').content").strip('"'),
+        page.inner_text('.localtoc .caption-text'),
+        page.inner_text('a.bg-notebook'),
+    ]
+
+
+def test_english_pages_keep_the_english_chrome(page):
+    page.open('chapter_builders-guide/parameters.html')
+    assert chrome(page) == ENGLISH_CHROME
+
+
+@pytest.mark.parametrize('lang', LANGS)
+def test_translated_pages_speak_their_language_around_the_text(page, lang):
+    page.open(f'{lang}/chapter_builders-guide/parameters.html')
+    words = chrome(page)
+    for english, translated in zip(ENGLISH_CHROME, words):
+        assert translated != english
+        assert re.search(SCRIPT[lang], translated), translated
+    # The framework's name is a name: it stays as it is
+    assert 'PyTorch' in words[-1]
