@@ -155,20 +155,28 @@ def ensure_chromium():
     """Debian's Chromium for the browser tests, installed when missing.
 
     Playwright's own browser download needs a host this machine cannot
-    reach, so the tests drive the distribution's build instead.
+    reach, so the tests drive the distribution's build instead. The Noto
+    CJK fonts come with it: without them the Korean and Japanese pages,
+    and the language switch on every page, show empty boxes in the
+    screenshots the tests save.
     """
-    found = shutil.which('chromium')
-    if found:
-        return found
-    print('[env] installing Debian\'s chromium for the browser tests',
-          file=sys.stderr, flush=True)
+    missing = [] if shutil.which('chromium') else ['chromium']
+    # A removed package can still be known to dpkg; ask for its state
+    fonts = subprocess.run(['dpkg-query', '-W', '-f=${Status}',
+                            'fonts-noto-cjk'], capture_output=True, text=True)
+    if fonts.stdout.strip() != 'install ok installed':
+        missing.append('fonts-noto-cjk')
+    if not missing:
+        return shutil.which('chromium')
+    print(f"[env] installing Debian's {' and '.join(missing)} for the "
+          'browser tests', file=sys.stderr, flush=True)
     sudo = [] if os.geteuid() == 0 else ['sudo']
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
     for cmd in (['apt-get', 'update', '-qq'],
-                ['apt-get', 'install', '-y', '-qq', 'chromium']):
+                ['apt-get', 'install', '-y', '-qq', *missing]):
         proc = subprocess.run(sudo + cmd, capture_output=True, text=True,
                               env=env)
         if proc.returncode != 0:
-            raise EnvError('installing chromium failed: '
+            raise EnvError(f"installing {' and '.join(missing)} failed: "
                            + _pip_cause(proc.stdout + proc.stderr))
     return shutil.which('chromium')

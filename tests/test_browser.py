@@ -144,14 +144,16 @@ def test_every_page_loads_with_no_request_leaving_the_server(page, outside):
     assert outside == []
 
 
-@pytest.mark.parametrize('name, width', [('desktop', 1280), ('phone', 390)])
-def test_screenshots_at_desktop_and_phone_width(context, server, name,
+@pytest.mark.parametrize('lang, name, width', [
+    ('', 'desktop', 1280), ('', 'phone', 390),
+    ('ko/', 'phone', 390), ('ja/', 'desktop', 1280)])
+def test_screenshots_at_desktop_and_phone_width(context, server, lang, name,
                                                 width):
     page = context.new_page()
     page.set_viewport_size({'width': width, 'height': 900})
-    page.goto(server + PAGE, wait_until='networkidle')
+    page.goto(server + lang + PAGE, wait_until='networkidle')
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / f'parameters-{name}.png'
+    shot = ARTIFACTS / f"parameters-{lang.strip('/') or 'en'}-{name}.png"
     page.screenshot(path=str(shot), full_page=False)
     assert shot.stat().st_size > 10_000
     # Nothing forces the reader to scroll sideways
