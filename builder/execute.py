@@ -9,8 +9,9 @@ line: the outcome, the seconds and, on failure, the page's line, the
 cell, its first line and the exception.
 
 One process serves many notebooks, so Python and nbclient start once;
-and when more notebooks are coming, the next fresh kernel starts while
-the driver hands over the next request.
+and when more notebooks are coming, the next one's fresh kernel starts
+booting as this one begins to run, so that the next notebook finds it
+ready instead of waiting the second or so that a kernel takes to start.
 """
 import json
 import os
@@ -81,13 +82,14 @@ class Kernels:
             self.warm = None
 
 
-def run(job, kernels):
+def run(job, km, kernel_name):
+    """Execute a notebook in km, a fresh kernel started for it (or in
+    one that nbclient starts, when km is None)."""
     out = ROOT / job.out
     nb = nbformat.read(ROOT / job.selected, as_version=4)
-    out.parent.mkdir(parents=True, exist_ok=True)
     client = NotebookClient(
-        nb, km=kernels.take(out.parent), timeout=KERNEL_TIMEOUT,
-        kernel_name=kernels.name, record_timing=False,
+        nb, km=km, timeout=KERNEL_TIMEOUT,
+        kernel_name=kernel_name, record_timing=False,
         shutdown_kernel='immediate',
         resources={'metadata': {'path': str(out.parent)}})
     try:
@@ -114,16 +116,20 @@ def serve(tab):
         for line in sys.stdin:
             request = json.loads(line)
             job = Job(Path(request['page']), tab)
+            folder = (ROOT / job.out).parent
+            folder.mkdir(parents=True, exist_ok=True)
             tik = time.time()
+            km = kernels.take(folder)
+            if request.get('more'):
+                # Nothing runs in it before the next notebook does
+                kernels.prepare(folder)
             try:
-                result = run(job, kernels)
+                result = run(job, km, kernels.name)
             except Exception as error:  # a broken kernel or environment
                 (ROOT / job.out).unlink(missing_ok=True)
                 result = {'status': 'failed',
                           'cause': f'{type(error).__name__}: {error}'}
             result['seconds'] = round(time.time() - tik, 1)
-            if request.get('more'):
-                kernels.prepare((ROOT / job.out).parent)
             print(json.dumps(result), flush=True)
     finally:
         kernels.discard()
