@@ -35,17 +35,19 @@ def lib_digest(tab):
 def source_key(job):
     english = translations.english_job(job)
     if english:
-        return translation_key(job, recorded(english))
+        return translation_key(job, (recorded(english) or {}).get('key'))
     return _hash(FORMAT_VERSION, job.tab, envs.env_key(job.tab),
                  envs.env_key(envs.TOOLS), lib_digest(job.tab),
                  (ROOT / 'config.ini').read_bytes(),
                  (ROOT / job.page).read_bytes())
 
 
-def translation_key(job, english_keys):
-    """A translated notebook depends on its page and the English run."""
+def translation_key(job, english_code_key):
+    """A translated notebook depends on its page and the English outputs,
+    which the English code key decides; the English prose plays no part,
+    so editing it leaves every translation as it is."""
     return _hash(FORMAT_VERSION, job.tab, envs.env_key(envs.TOOLS),
-                 json.dumps(english_keys, sort_keys=True),
+                 json.dumps(english_code_key),
                  (ROOT / 'config.ini').read_bytes(),
                  (ROOT / job.page).read_bytes())
 

@@ -23,11 +23,11 @@ from builder.prepare import code_cells, tab_notebook, write_if_changed
 def localize(job, english, config):
     out = ROOT / job.out
     nb = tab_notebook(job.page, job.tab, config)
-    source = english.metadata['builders_guide']
+    code_key = english.metadata['builders_guide'].get('key')
     for cell, done in zip(code_cells(nb), code_cells(english)):
         cell.execution_count, cell.outputs = done.execution_count, done.outputs
     nb.metadata['builders_guide'] = {
-        **source, 'source': keys.translation_key(job, source)}
+        'key': code_key, 'source': keys.translation_key(job, code_key)}
     nb.metadata['language_info'] = {'name': 'python'}
     write_if_changed(out, nbformat.writes(nb))
 

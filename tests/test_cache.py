@@ -100,3 +100,30 @@ def test_an_edit_of_the_page_script_alone_reaches_the_html(book):
     assert '0 executed' in log
     served = book / '_build' / 'html' / '_static' / 'd2l.js'
     assert served.read_text().endswith('// edited by the test\n')
+
+
+def translated_notebooks(root):
+    return {p: p.stat().st_mtime_ns for lang in ('ko', 'ja', 'id')
+            for p in (root / '_build').glob(f'eval_*/{lang}/**/*.ipynb')}
+
+
+def test_english_prose_edit_leaves_every_translation_alone(book):
+    driver(book, 'eval')
+    before = translated_notebooks(book)
+    assert len(before) == 3 * len(TABS) * len(pages.pages())
+    edit(book, 'Training a model is only part of working with it.',
+         'Training a model is only one part of working with it.')
+    log = driver(book, 'eval')
+    # The translations hold their own prose and the English outputs,
+    # neither of which the edit changed
+    assert 'ko, ja, id: 0 notebooks took the English outputs' in log
+    assert translated_notebooks(book) == before
+
+
+def test_english_code_edit_relocalizes_that_page_and_framework(book):
+    driver(book, 'eval')
+    edit(book, '# flatten_dict joins the keys on the way to each leaf',
+         '# flatten_dict joins every key on the way to each leaf')
+    log = driver(book, 'eval')
+    # One page, one framework, three languages
+    assert 'ko, ja, id: 3 notebooks took the English outputs' in log
