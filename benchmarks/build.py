@@ -8,8 +8,9 @@ Run by hand, from the repository root, once the environments exist
 It copies the book into a scratch folder (the repository's own _build is
 left alone) and measures, on this machine:
 
-- a cold build of all four frameworks (environments ready, no outputs),
-  its execution alone and with the HTML that follows;
+- a cold build of all four frameworks (environments ready, no outputs):
+  its execution alone, then with the translations' notebooks (which
+  take the English outputs) and with the HTML of every language;
 - a rebuild with nothing changed;
 - a rebuild after a prose-only edit;
 - a rebuild after editing one code cell of one framework;
@@ -47,10 +48,11 @@ def copy_book(dst):
         shutil.copy2(REPO / name, dst / name)
 
 
-def build(root, command='html'):
+def build(root, command='html', *options):
     """Run the build; return seconds and how many notebooks executed."""
     tik = time.time()
-    proc = subprocess.run([sys.executable, '-m', 'builder', command],
+    proc = subprocess.run([sys.executable, '-m', 'builder', command,
+                           *options],
                           cwd=root, capture_output=True, text=True)
     seconds = time.time() - tik
     if proc.returncode:
@@ -101,7 +103,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         copy_book(root)
-        cold_eval, cold_ran = build(root, 'eval')
+        # The four frameworks' execution is the English build; the
+        # translations then take its outputs, and the HTML comes last
+        cold_eval, cold_ran = build(root, 'eval', '--langs', 'none')
+        cold_i18n, _ = build(root, 'eval')
         cold_html, _ = build(root, 'html')
         noop, noop_ran = build(root)
         edit(root, PAGE, *PROSE)
@@ -113,8 +118,10 @@ def main():
     print(f'{"":<32}{"seconds":>9}{"x bound":>9}  executed')
     rows = [('lower bound (plain scripts)', bound, [None] * scripts),
             ('cold build: execution', cold_eval, cold_ran),
-            ('cold build: execution + HTML', cold_eval + cold_html,
+            ('  + translations (ko, ja, id)', cold_eval + cold_i18n,
              cold_ran),
+            ('  + HTML, all four languages', cold_eval + cold_i18n +
+             cold_html, cold_ran),
             ('no-op rebuild', noop, noop_ran),
             ('prose-only edit', prose, prose_ran),
             ('one code cell, one framework', code, code_ran)]
