@@ -123,71 +123,80 @@ class JobQueue:
             self.ready.notify_all()
 
     def get(self):
-        """The next job and whether more of its framework may follow."""
+        """The next job, and the one likely to follow it on this worker
+        (the next in the queue; this job's framework while the prepare
+        step may still add more), or None."""
         with self.ready:
             self.ready.wait_for(lambda: self.jobs or self.closed)
             if not self.jobs:
-                return None, False
+                return None, None
             job = self.jobs.pop(0)
-            more = not self.closed or any(j.tab == job.tab
-                                          for j in self.jobs)
-            return job, more
+            if self.jobs:
+                return job, self.jobs[0]
+            return job, None if self.closed else job
 
 
-class Executors:
-    """One long-lived executor per framework, for one worker."""
+class Executor:
+    """A worker's executor: one process, in the tools environment, that
+    runs notebooks of every framework, each in a fresh kernel."""
 
     def __init__(self, worker):
-        self.worker = worker
-        self.procs = {}
-
-    def start(self, tab):
-        log = pages.BUILD / 'logs' / f'{tab}-worker{self.worker}.log'
+        log = pages.BUILD / 'logs' / f'worker{worker}.log'
         log.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, PYTHONPATH=str(pages.ROOT),
                    PYTHONWARNINGS='ignore')
-        return subprocess.Popen(
-            [str(envs.python(tab)), '-m', 'builder.execute', tab],
+        self.worker = worker
+        self.proc = subprocess.Popen(
+            [str(envs.python(envs.TOOLS)), '-m', 'builder.execute'],
             cwd=pages.ROOT, env=env, text=True, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=log.open('w'))
 
-    def run(self, job, more):
-        """Execute a notebook; more says whether others of its framework
-        are still waiting, so the executor may start a kernel early."""
-        proc = self.procs.get(job.tab) or self.start(job.tab)
-        self.procs[job.tab] = proc
+    def run(self, job, upcoming):
+        """Execute a notebook; the executor starts the upcoming job's
+        kernel while this one runs."""
+        request = {'page': str(job.page), 'tab': job.tab}
+        if upcoming:
+            request['next'] = {'page': str(upcoming.page),
+                               'tab': upcoming.tab}
         try:
-            proc.stdin.write(json.dumps({'page': str(job.page),
-                                         'more': more}) + '\n')
-            proc.stdin.flush()
-            return json.loads(proc.stdout.readline())
+            self.proc.stdin.write(json.dumps(request) + '\n')
+            self.proc.stdin.flush()
+            return json.loads(self.proc.stdout.readline())
         except (OSError, ValueError):
-            self.procs.pop(job.tab).kill()
+            self.proc.kill()
             return {'status': 'failed', 'seconds': 0, 'cause':
-                    f'the {job.tab} executor crashed; see _build/logs'}
+                    f'the executor crashed; see _build/logs/'
+                    f'worker{self.worker}.log'}
 
     def close(self):
-        for proc in self.procs.values():
-            proc.stdin.close()
-            proc.wait()
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self.proc.wait()
 
 
 def start_workers(queue, workers, report):
-    """Threads that execute queued notebooks until the queue is closed."""
+    """Threads that execute queued notebooks until the queue is closed.
+
+    Each starts its executor at once, so that Python and nbclient load
+    while the prepare step still runs; it starts no kernel until a
+    notebook is queued.
+    """
     lock = threading.Lock()
 
     def work(worker):
-        executors = Executors(worker)
+        executor = Executor(worker)
         try:
             while True:
-                job, more = queue.get()
+                job, upcoming = queue.get()
                 if job is None:
                     return
-                result = executors.run(job, more)
+                result = executor.run(job, upcoming)
                 with lock:
                     report(job, result)
         finally:
-            executors.close()
+            executor.close()
 
     threads = [threading.Thread(target=work, args=(i,))
                for i in range(workers)]
@@ -219,7 +228,9 @@ def stage_eval(args):
         if result['status'] == 'failed':
             failed.append((job, result))
 
-    threads = start_workers(queue, workers, report)
+    # With nothing to prepare, no process starts at all (as in prepared)
+    busy = not keys.lib_is_current() or not all(map(keys.is_current, jobs))
+    threads = start_workers(queue, workers, report) if busy else []
     try:
         for job, status in prepared(args):
             statuses[job] = status

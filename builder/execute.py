@@ -1,17 +1,19 @@
-"""Execute one framework's notebooks, in that framework's environment.
+"""Execute notebooks, each in a fresh kernel of its framework's environment.
 
-Run as ``<env python> -m builder.execute TAB``; it reads requests from
-stdin, one JSON line each (``{"page": ..., "more": true}``), after
-builder.prepare has written the framework's cells to _build/select.
-nbclient runs each notebook in a fresh kernel of this Python (the
-environment's registered kernel). For every request it prints one JSON
-line: the outcome, the seconds and, on failure, the page's line, the
-cell, its first line and the exception.
+Run as ``<tools python> -m builder.execute``, one process per worker; it
+reads requests from stdin, one JSON line each (``{"page": ..., "tab":
+..., "next": {"page": ..., "tab": ...}}``), after builder.prepare has
+written the framework's cells to _build/select. nbclient runs each
+notebook in a fresh kernel of that framework's environment (the kernel
+that environment registered). For every request it prints one JSON line:
+the outcome, the seconds and, on failure, the page's line, the cell, its
+first line and the exception.
 
-One process serves many notebooks, so Python and nbclient start once;
-and when more notebooks are coming, the next one's fresh kernel starts
-booting as this one begins to run, so that the next notebook finds it
-ready instead of waiting the second or so that a kernel takes to start.
+One process serves every framework, so Python and nbclient start once a
+worker, not once a framework. And ``next`` names the job that the worker
+is likely to take next: its fresh kernel starts booting as the current
+notebook begins to run, so that it is ready when its notebook comes
+instead of making it wait the second or so that a kernel takes to start.
 """
 import json
 import os
@@ -20,10 +22,12 @@ import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from builder import envs
 from builder.pages import KERNEL_ENV, ROOT, Job
 
 KERNEL_TIMEOUT = 20 * 60
@@ -58,38 +62,54 @@ def clean_outputs(nb):
 
 
 class Kernels:
-    """Fresh kernels of this environment, the next one started early."""
+    """Fresh kernels of every framework, started before they are needed.
 
-    def __init__(self, tab):
-        self.name = f'builders-guide-{tab}'
-        self.warm = None  # (folder, kernel manager)
+    At most one idle kernel per framework waits, in the folder of the
+    notebook it was started for; nothing runs in it before that notebook.
+    """
 
-    def take(self, folder):
-        if self.warm and self.warm[0] == folder:
-            km, self.warm = self.warm[1], None
-            return km
-        self.discard()
-        return None  # nbclient starts one itself
+    def __init__(self):
+        self.warm = {}  # tab -> (folder, kernel manager)
 
-    def prepare(self, folder):
-        km = KernelManager(kernel_name=self.name)
+    @staticmethod
+    def name(tab):
+        return f'builders-guide-{tab}'
+
+    def start(self, tab, folder):
+        """A new kernel of the framework's environment, booting."""
+        specs = KernelSpecManager(kernel_dirs=[str(
+            envs.env_dir(tab) / 'share' / 'jupyter' / 'kernels')])
+        km = KernelManager(kernel_name=self.name(tab),
+                           kernel_spec_manager=specs)
         km.start_kernel(cwd=str(folder))
-        self.warm = (folder, km)
+        return km
+
+    def take(self, tab, folder):
+        """The waiting kernel for this notebook, or a new one."""
+        waiting = self.warm.pop(tab, None)
+        if waiting and waiting[0] == folder:
+            return waiting[1]
+        if waiting:
+            waiting[1].shutdown_kernel(now=True)
+        return self.start(tab, folder)
+
+    def prepare(self, tab, folder):
+        if tab not in self.warm:
+            self.warm[tab] = (folder, self.start(tab, folder))
 
     def discard(self):
-        if self.warm:
-            self.warm[1].shutdown_kernel(now=True)
-            self.warm = None
+        for _, km in self.warm.values():
+            km.shutdown_kernel(now=True)
+        self.warm = {}
 
 
-def run(job, km, kernel_name):
-    """Execute a notebook in km, a fresh kernel started for it (or in
-    one that nbclient starts, when km is None)."""
+def run(job, km):
+    """Execute a notebook in km, a fresh kernel started for it."""
     out = ROOT / job.out
     nb = nbformat.read(ROOT / job.selected, as_version=4)
     client = NotebookClient(
         nb, km=km, timeout=KERNEL_TIMEOUT,
-        kernel_name=kernel_name, record_timing=False,
+        kernel_name=km.kernel_name, record_timing=False,
         shutdown_kernel='immediate',
         resources={'metadata': {'path': str(out.parent)}})
     try:
@@ -107,24 +127,29 @@ def run(job, km, kernel_name):
     return {'status': 'executed'}
 
 
-def serve(tab):
+def folder_of(request):
+    folder = (ROOT / Job(Path(request['page']), request['tab']).out).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def serve():
     os.environ.update(KERNEL_ENV)
     os.environ['PYTHONPATH'] = os.pathsep.join(
         [str(ROOT)] + os.environ.get('PYTHONPATH', '').split(os.pathsep))
-    kernels = Kernels(tab)
+    kernels = Kernels()
     try:
         for line in sys.stdin:
             request = json.loads(line)
-            job = Job(Path(request['page']), tab)
-            folder = (ROOT / job.out).parent
-            folder.mkdir(parents=True, exist_ok=True)
+            job = Job(Path(request['page']), request['tab'])
             tik = time.time()
-            km = kernels.take(folder)
-            if request.get('more'):
-                # Nothing runs in it before the next notebook does
-                kernels.prepare(folder)
             try:
-                result = run(job, km, kernels.name)
+                km = kernels.take(job.tab, folder_of(request))
+                upcoming = request.get('next')
+                if upcoming:
+                    # It boots while this notebook runs
+                    kernels.prepare(upcoming['tab'], folder_of(upcoming))
+                result = run(job, km)
             except Exception as error:  # a broken kernel or environment
                 (ROOT / job.out).unlink(missing_ok=True)
                 result = {'status': 'failed',
@@ -136,4 +161,4 @@ def serve(tab):
 
 
 if __name__ == '__main__':
-    serve(sys.argv[1])
+    serve()
