@@ -15,9 +15,12 @@ is likely to take next: its fresh kernel starts booting as the current
 notebook begins to run, so that it is ready when its notebook comes
 instead of making it wait the second or so that a kernel takes to start.
 """
+import itertools
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,6 +73,13 @@ class Kernels:
 
     def __init__(self):
         self.warm = {}  # tab -> (folder, kernel manager)
+        # Kernels talk over Unix sockets in a folder of this executor's.
+        # With TCP, each process picks free ports on its own, and two
+        # executors starting kernels at once could pick the same one: the
+        # later kernel then dies before it answers ("Kernel died before
+        # replying to kernel_info").
+        self.sockets = Path(tempfile.mkdtemp(prefix='builders-guide-'))
+        self.count = itertools.count()
 
     @staticmethod
     def name(tab):
@@ -80,7 +90,8 @@ class Kernels:
         specs = KernelSpecManager(kernel_dirs=[str(
             envs.env_dir(tab) / 'share' / 'jupyter' / 'kernels')])
         km = KernelManager(kernel_name=self.name(tab),
-                           kernel_spec_manager=specs)
+                           kernel_spec_manager=specs, transport='ipc',
+                           ip=str(self.sockets / f'k{next(self.count)}'))
         km.start_kernel(cwd=str(folder))
         return km
 
@@ -101,6 +112,7 @@ class Kernels:
         for _, km in self.warm.values():
             km.shutdown_kernel(now=True)
         self.warm = {}
+        shutil.rmtree(self.sockets, ignore_errors=True)
 
 
 def run(job, km):
