@@ -74,17 +74,22 @@ def jobs_of(tabs):
     return [pages.Job(page, tab) for page in pages.pages() for tab in tabs]
 
 
+def needs_prepare(tabs):
+    """Whether the d2l modules or any notebook of these frameworks is out
+    of date. When none is, callers skip prepared() and the build starts
+    no process at all."""
+    return not keys.lib_is_current() or not all(
+        keys.is_current(job) for job in jobs_of(tabs))
+
+
 def prepared(args):
     """Regenerate d2l and select cells where sources changed.
 
     Yields each prepared notebook with its status as soon as it is ready:
     'run' (its code changed), 'cached' (prose refreshed, outputs kept),
     'no-code' or 'no-cells'. Notebooks never yielded are current and
-    were not touched at all; when all are, no process starts.
+    were not touched at all.
     """
-    stale = [job for job in jobs_of(args.tabs) if not keys.is_current(job)]
-    if not stale and keys.lib_is_current():
-        return
     # The slowest frameworks are prepared first, so they execute first
     order = sorted(args.tabs, key=lambda t: START_ORDER.index(t)
                    if t in START_ORDER else len(START_ORDER))
@@ -228,11 +233,11 @@ def stage_eval(args):
         if result['status'] == 'failed':
             failed.append((job, result))
 
-    # With nothing to prepare, no process starts at all (as in prepared)
-    busy = not keys.lib_is_current() or not all(map(keys.is_current, jobs))
+    # With nothing to prepare, no process starts at all
+    busy = needs_prepare(args.tabs)
     threads = start_workers(queue, workers, report) if busy else []
     try:
-        for job, status in prepared(args):
+        for job, status in prepared(args) if busy else []:
             statuses[job] = status
             if status == 'run':
                 queue.put(job)
@@ -361,8 +366,9 @@ def build(args):
 def plan(args):
     """Prepare, then list what would execute; starts no kernel."""
     stage_envs([envs.TOOLS])
+    steps = prepared(args) if needs_prepare(args.tabs) else []
     print(json.dumps(sorted([str(job.page), job.tab, status]
-                            for job, status in prepared(args))))
+                            for job, status in steps)))
 
 
 def pytest(*targets):
