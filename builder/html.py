@@ -202,13 +202,27 @@ def build(tabs, site):
                          '; see the warnings above')
     # Sphinx copies static files only when some page is out of date: an
     # edit of the page script or style alone would never reach the HTML
-    for path in sorted((rst / '_static').rglob('*')):
-        if path.is_file():
-            write_if_changed(site.html / path.relative_to(rst),
-                             path.read_bytes())
+    copy_changed(rst / '_static', site.html / '_static')
     # Sphinx copies the theme's own fonts.css over any of ours
     write_if_changed(site.html / '_static' / 'fonts.css', local_fonts())
     publish_notebooks(tabs, site, notebooks)
+
+
+def copy_changed(src, dst):
+    """Copy the files of src whose size or time differ from dst's copy.
+
+    Sphinx keeps the source's times when it copies, and write_if_changed
+    leaves an unchanged file's time alone, so this compares no contents
+    (the folder holds some 19 MB of MathJax).
+    """
+    for path in sorted(src.rglob('*')):
+        target = dst / path.relative_to(src)
+        if path.is_file() and not (
+                target.is_file()
+                and target.stat().st_size == path.stat().st_size
+                and target.stat().st_mtime_ns == path.stat().st_mtime_ns):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
 
 
 def own_static(config, rst):
