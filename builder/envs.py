@@ -47,6 +47,16 @@ def python(name):
     return env_dir(name) / 'bin' / 'python'
 
 
+def kernel_name(tab):
+    """The Jupyter kernel a framework's environment registers."""
+    return f'builders-guide-{tab}'
+
+
+def kernels_dir(tab):
+    """Where that environment keeps it (ipykernel install --sys-prefix)."""
+    return env_dir(tab) / 'share' / 'jupyter' / 'kernels'
+
+
 def lib_module(tab):
     """The d2l module of a framework, e.g. 'd2l.torch' for pytorch."""
     from builder.pages import lib_file
@@ -83,7 +93,7 @@ def _create(name, path):
     _check(name)
     if name in tabs():
         _run([py, '-m', 'ipykernel', 'install', '--sys-prefix',
-              '--name', f'builders-guide-{name}',
+              '--name', kernel_name(name),
               '--display-name', f"Builders' Guide ({name})"],
              name, 'registering the Jupyter kernel')
 

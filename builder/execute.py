@@ -81,15 +81,10 @@ class Kernels:
         self.sockets = Path(tempfile.mkdtemp(prefix='builders-guide-'))
         self.count = itertools.count()
 
-    @staticmethod
-    def name(tab):
-        return f'builders-guide-{tab}'
-
     def start(self, tab, folder):
         """A new kernel of the framework's environment, booting."""
-        specs = KernelSpecManager(kernel_dirs=[str(
-            envs.env_dir(tab) / 'share' / 'jupyter' / 'kernels')])
-        km = KernelManager(kernel_name=self.name(tab),
+        specs = KernelSpecManager(kernel_dirs=[str(envs.kernels_dir(tab))])
+        km = KernelManager(kernel_name=envs.kernel_name(tab),
                            kernel_spec_manager=specs, transport='ipc',
                            ip=str(self.sockets / f'k{next(self.count)}'))
         km.start_kernel(cwd=str(folder))
