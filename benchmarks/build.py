@@ -73,7 +73,7 @@ def lower_bound(root, workers):
     """The executed code as plain scripts, one process each."""
     sys.path.insert(0, str(root))
     from builder import envs
-    from builder.pages import KERNEL_ENV
+    from builder.book import KERNEL_ENV
     scripts = []
     scratch = root / '_build' / 'plain'
     for selected in sorted((root / '_build' / 'select').rglob('*.ipynb')):

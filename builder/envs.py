@@ -1,8 +1,11 @@
-"""One virtual environment per framework, plus one for the HTML and tests.
+"""One virtual environment per framework, plus one for the build's tools.
 
 Environments live outside the clone, in a cache folder named by the hash
 of their pinned requirements, so a fresh clone on the same machine reuses
-them and a change of pins makes a new one. Standard library only.
+them and a change of pins makes a new one. No environment holds the d2l
+package: whatever runs in one (a kernel, a tool, a test) gets the clone
+being built first on its PYTHONPATH, so clones that share the cache never
+see each other's d2l. Standard library only.
 """
 import fcntl
 import hashlib
@@ -13,10 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from builder.pages import ROOT, tabs
+from builder.book import ROOT, lib_module, tabs
 
 CACHE_VAR = 'BUILDERS_GUIDE_ENV_CACHE'
-TOOLS = 'html'  # d2lbook's rst/HTML steps, the lib step and pytest
+# d2lbook, nbclient, Sphinx and pytest: every step but the kernels
+TOOLS = 'tools'
 
 
 class EnvError(RuntimeError):
@@ -57,12 +61,6 @@ def kernels_dir(tab):
     return env_dir(tab) / 'share' / 'jupyter' / 'kernels'
 
 
-def lib_module(tab):
-    """The d2l module of a framework, e.g. 'd2l.torch' for pytorch."""
-    from builder.pages import lib_file
-    return 'd2l.' + lib_file(tab).stem
-
-
 def _run(cmd, name, what):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -89,7 +87,6 @@ def _create(name, path):
     _run([py, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
           '-r', str(requirements(name))], name,
          f'pip install -r requirements/{name}.txt')
-    _install_project(name)
     _check(name)
     if name in tabs():
         _run([py, '-m', 'ipykernel', 'install', '--sys-prefix',
@@ -116,24 +113,6 @@ def _check(name):
                        f'{cause[0]}')
 
 
-def _install_project(name):
-    """Install d2l editable from this clone, unless some clone's is there.
-
-    The build itself puts this clone first on PYTHONPATH, so an install
-    from another clone on the same machine is harmless; one whose clone
-    was deleted no longer imports and is replaced.
-    """
-    py = str(python(name))
-    probe = subprocess.run(
-        [py, '-c', 'import d2l'], capture_output=True, cwd='/',
-        env={k: v for k, v in os.environ.items() if k != 'PYTHONPATH'})
-    if probe.returncode == 0:
-        return
-    _run([py, '-m', 'pip', 'install', '--quiet', '--no-deps',
-          '--no-build-isolation', '-e', str(ROOT)], name,
-         'pip install -e . (the d2l package)')
-
-
 def ensure(name):
     """Create the environment if needed; return its Python."""
     path = env_dir(name)
@@ -144,8 +123,17 @@ def ensure(name):
         if not done.exists():
             _create(name, path)
             done.write_text(requirements(name).read_text())
-        _install_project(name)
     return python(name)
+
+
+def with_book_path(env=None):
+    """Environment variables that put this clone's d2l first."""
+    env = dict(os.environ if env is None else env)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(ROOT)] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep)
+                       if p])
+    env.setdefault('PYTHONWARNINGS', 'ignore')
+    return env
 
 
 def names(selected_tabs=None):

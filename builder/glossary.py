@@ -1,9 +1,8 @@
 """Each language's glossary, read as data, and the check that its prose obeys it.
 
-A glossary (``<lang>/GLOSSARY.md``) is a Markdown table whose first two
-columns are the English term and the one form to use, and whose third
-column lists, in backticks, the variants that must not appear in that
-language's prose::
+A glossary (``<lang>/GLOSSARY.md``) is a Markdown table of four columns:
+the English term, the one form to use, the variants that must not
+appear in that language's prose (each in backticks), and a note::
 
     | English | 한국어 | 쓰지 않는 말 | 비고 |
     | layer | 층 | `레이어` | |
@@ -22,7 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import pages
+from builder import book
+from builder.markdown import Problem
 
 WORDS = Path('static') / 'words.json'
 BACKTICKED = re.compile(r'`([^`]+)`')
@@ -52,16 +52,6 @@ class Rule:
         return re.compile(text, re.IGNORECASE)
 
 
-@dataclass
-class Problem:
-    path: Path
-    line: int
-    cause: str
-
-    def __str__(self):
-        return f'{self.path}:{self.line}: {self.cause}'
-
-
 def glossary_path(lang):
     return Path(lang) / 'GLOSSARY.md'
 
@@ -73,15 +63,19 @@ def table_cells(line):
     return [cell.strip() for cell in line[1:-1].split('|')]
 
 
-def rules(lang, root=pages.ROOT):
+def rules(lang, root=book.ROOT):
     """The rows of a language's glossary that forbid variants."""
     path = root / glossary_path(lang)
     found = []
-    for number, line in enumerate(path.read_text(encoding='utf-8')
-                                  .splitlines(), 1):
+    lines = path.read_text(encoding='utf-8').splitlines()
+    for number, line in enumerate(lines, 1):
         cells = table_cells(line)
-        if not cells or len(cells) < 3 or set(cells[0]) <= set('-: '):
+        if not cells or len(cells) != 4 or set(cells[0]) <= set('-: '):
             continue
+        following = table_cells(lines[number]) if number < len(lines) \
+            else None
+        if following and set(following[0]) <= set('-: '):
+            continue  # the header row
         items = BACKTICKED.findall(cells[2])
         avoid = tuple(i for i in items if not i.startswith('!'))
         allow = tuple(i[1:] for i in items if i.startswith('!'))
@@ -118,7 +112,7 @@ def prose_lines(text):
         yield number, line
 
 
-def check_text(path, lines, found_rules):
+def check_text(path, lines, found_rules, lang):
     problems = []
     for number, line in lines:
         for rule in found_rules:
@@ -130,11 +124,11 @@ def check_text(path, lines, found_rules):
                     problems.append(Problem(
                         path, number, f'{variant!r} is not used for '
                         f'{rule.english!r}: write {rule.use!r} (see '
-                        f'{path.parts[0]}/GLOSSARY.md:{rule.line})'))
+                        f'{glossary_path(lang)}:{rule.line})'))
     return problems
 
 
-def page_words(lang, root=pages.ROOT):
+def page_words(lang, root=book.ROOT):
     """The strings the page script shows in a language, as (key, text)."""
     path = root / WORDS
     if not path.exists():
@@ -143,7 +137,7 @@ def page_words(lang, root=pages.ROOT):
                   .get(lang, {}).items())
 
 
-def check(lang, root=pages.ROOT):
+def check(lang, root=book.ROOT):
     """Every use of a forbidden variant in a language's prose."""
     found_rules = rules(lang, root)
     problems = []
@@ -152,22 +146,22 @@ def check(lang, root=pages.ROOT):
         if rel == glossary_path(lang):
             continue
         text = path.read_text(encoding='utf-8')
-        problems += check_text(rel, prose_lines(text), found_rules)
+        problems += check_text(rel, prose_lines(text), found_rules, lang)
     words = page_words(lang, root)
     if words:
         text = (root / WORDS).read_text(encoding='utf-8').splitlines()
         for key, value in words:
             number = next((i for i, line in enumerate(text, 1)
                            if f'"{key}"' in line and value in line), 1)
-            problems += check_text(WORDS, [(number, value)], found_rules)
+            problems += check_text(WORDS, [(number, value)], found_rules,
+                                   lang)
     return problems
 
 
 def main():
     """python3 -m builder.glossary [LANG...]: print every problem."""
     import sys
-    from builder import translations
-    langs = sys.argv[1:] or translations.languages()
+    langs = sys.argv[1:] or book.languages()
     problems = [p for lang in langs for p in check(lang)]
     for problem in problems:
         print(problem)

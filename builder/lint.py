@@ -1,112 +1,25 @@
-"""Check the chapter's Markdown before any kernel starts.
+"""Check the book's Markdown before any kernel starts.
 
-Each problem is reported as ``file:line: cause``. Standard library only,
-so it runs before any environment exists.
+``python3 -m builder lint`` prints each problem as ``file:line: cause``
+and exits non-zero when there is one. It checks the English pages, each
+translation (the same structure, and code identical to English) and each
+glossary's forbidden variants. Standard library only, so it runs before
+any environment exists.
 """
 import ast
-import re
-from dataclasses import dataclass
-from pathlib import Path
 
-from builder import pages
+from builder import book, glossary, translations
+from builder.markdown import (LABEL, REF, Cell, Problem, ProseTab, parse)
 
 MAX_LINE = 78
-TAB_LINE = re.compile(r'^(?:%%tab|#\s*@tab)\s+(.*)$')
-BEGIN_TAB = re.compile(r'^:begin_tab:`([^`]*)`\s*$')
-END_TAB = re.compile(r'^:end_tab:\s*$')
-LABEL = re.compile(r':(label|eqlabel):`([^`]+)`')
-REF = re.compile(r':(numref|eqref|ref):`([^`]+)`')
-
-
-@dataclass
-class Problem:
-    path: Path
-    line: int
-    cause: str
-
-    def __str__(self):
-        return f'{self.path}:{self.line}: {self.cause}'
-
-
-@dataclass
-class Cell:
-    line: int          # line of the opening fence
-    tabs: list
-    source: list       # (line number, text) of the code, tab line excluded
-
-
-@dataclass
-class ProseTab:
-    line: int
-    tabs: list
-
-
-def parse(path, text):
-    """Split a page into code cells, prose tabs and problems of structure.
-
-    Returns (blocks, problems); blocks is the page's sequence of Cell,
-    ProseTab and None (any other non-blank prose line).
-    """
-    blocks, problems = [], []
-    lines = text.splitlines()
-    open_tab = None
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        fence = pages.FENCE.match(line)
-        if fence:
-            end = next((j for j in range(i + 1, len(lines))
-                        if lines[j].startswith(fence.group(0))
-                        and not lines[j].strip('`').strip()), None)
-            if end is None:
-                problems.append(Problem(path, i + 1, 'code fence never '
-                                        'closed'))
-                break
-            if pages.INPUT_FENCE.match(line):
-                blocks.append(_cell(path, i, lines[i + 1:end], problems))
-            else:
-                blocks.append(None)
-            i = end + 1
-            continue
-        begin = BEGIN_TAB.match(line)
-        if begin:
-            if open_tab is not None:
-                problems.append(Problem(
-                    path, i + 1, f':begin_tab: inside the prose tab opened '
-                    f'on line {open_tab} (missing :end_tab:)'))
-            open_tab = i + 1
-            blocks.append(ProseTab(i + 1, _split_tabs(begin.group(1))))
-        elif END_TAB.match(line):
-            if open_tab is None:
-                problems.append(Problem(path, i + 1, ':end_tab: without '
-                                        ':begin_tab:'))
-            open_tab = None
-        elif line.strip() and open_tab is None:
-            blocks.append(None)
-        i += 1
-    if open_tab is not None:
-        problems.append(Problem(path, open_tab, ':begin_tab: without '
-                                ':end_tab:'))
-    return blocks, problems
-
-
-def _split_tabs(raw):
-    return [t.strip() for t in raw.split(',') if t.strip()]
-
-
-def _cell(path, i, body, problems):
-    first = body[0].strip() if body else ''
-    match = TAB_LINE.match(first)
-    if not match:
-        problems.append(Problem(path, i + 1, 'code cell has no %%tab line, '
-                                'so it would run in the default tab only'))
-        return Cell(i + 1, [], [(i + 2 + k, t) for k, t in enumerate(body)])
-    return Cell(i + 1, _split_tabs(match.group(1)),
-                [(i + 3 + k, t) for k, t in enumerate(body[1:])])
 
 
 def check_cell(path, cell, known_tabs):
     problems = []
+    if not cell.tabs:
+        problems.append(Problem(path, cell.line, 'code cell has no %%tab '
+                                'line, so it would run in the default tab '
+                                'only'))
     for tab in cell.tabs:
         if tab not in known_tabs + ['all']:
             problems.append(Problem(
@@ -194,22 +107,24 @@ def check_labels(texts):
     return problems
 
 
-def lint(root=pages.ROOT):
-    """Check the English book, then each translation that exists."""
-    from builder import translations
-    problems = lint_book(root, pages.pages(root))
-    for lang in translations.languages(root):
+def lint(root=book.ROOT):
+    """Every problem of the English book and of each translation."""
+    problems = lint_book(root, book.pages(root))
+    for lang in book.languages(root):
         found = [p for p in translations.translated_pages(lang, root)
                  if (root / p).exists()]
         problems += lint_book(root, found)
         for page in found:
+            problems += translations.check_marker(page, root)
             problems += translations.check_code(page, root)
+        if (root / glossary.glossary_path(lang)).exists():
+            problems += glossary.check(lang, root)
     return sorted(problems, key=lambda p: (str(p.path), p.line))
 
 
 def lint_book(root, book_pages):
     """Structure, code and references of one language's pages."""
-    known_tabs = pages.tabs(root)
+    known_tabs = book.tabs(root)
     texts = {page: (root / page).read_text(encoding='utf-8')
              for page in book_pages}
     problems = []
@@ -224,14 +139,13 @@ def lint_book(root, book_pages):
     return problems
 
 
-def main():
-    problems = lint()
+def main(root=book.ROOT):
+    problems = lint(root)
     for problem in problems:
         print(problem)
     if problems:
         print(f'lint: {len(problems)} problem(s); no kernel was started')
         return 1
-    from builder import translations
-    count = len(pages.pages()) * (1 + len(translations.languages()))
+    count = len(book.pages(root)) * (1 + len(book.languages(root)))
     print(f'lint: {count} pages checked, no problems')
     return 0

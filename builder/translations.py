@@ -20,36 +20,23 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import lint, pages
+from builder import book
+from builder.markdown import Problem, cells
 
 MARKER = re.compile(r'^<!-- translates (\S+) @ ([0-9a-f]{7,40})'
                     r'(?: \(([^)]*)\))? -->$')
 
 
-def languages(root=pages.ROOT):
-    raw = pages.read_config(root).get('translation', 'languages',
-                                      fallback='')
-    return [lang.strip() for lang in raw.split(',') if lang.strip()]
-
-
-def translated_pages(lang, root=pages.ROOT):
+def translated_pages(lang, root=book.ROOT):
     """The English pages of the book, as paths inside the language."""
-    return [Path(lang) / page for page in pages.pages(root)]
+    return [book.translated(lang, page) for page in book.pages(root)]
 
 
 def english_of(translated):
-    return Path(*Path(translated).parts[1:])
+    return book.english_of(translated) or Path(translated)
 
 
-def english_job(job, root=pages.ROOT):
-    """For a translated page's job, the English job it takes code and
-    outputs from; None for an English page."""
-    if job.page.parts[0] in languages(root):
-        return pages.Job(english_of(job.page), job.tab)
-    return None
-
-
-def blob(path, root=pages.ROOT):
+def blob(path, root=book.ROOT):
     """The git blob hash of a file as it is now in the working tree."""
     # -w stores the blob, so later diffs against this revision work
     return subprocess.run(['git', 'hash-object', '-w', str(path)], cwd=root,
@@ -69,30 +56,36 @@ def code_tokens(source):
             if tok.type not in skip]
 
 
-def cells(path, text):
-    blocks, _ = lint.parse(path, text)
-    return [b for b in blocks if isinstance(b, lint.Cell)]
-
-
-def check_code(translated, root=pages.ROOT):
+def check_code(translated, root=book.ROOT):
     """Problems where a translated page's code differs from English."""
     english = english_of(translated)
     mine = cells(translated, (root / translated).read_text(encoding='utf-8'))
     theirs = cells(english, (root / english).read_text(encoding='utf-8'))
     if len(mine) != len(theirs):
-        return [lint.Problem(translated, 1, f'{len(mine)} code cells, but '
+        return [Problem(translated, 1, f'{len(mine)} code cells, but '
                              f'{english} has {len(theirs)}')]
     problems = []
     for a, b in zip(mine, theirs):
         if a.tabs != b.tabs:
-            problems.append(lint.Problem(translated, a.line, f'tabs {a.tabs}'
+            problems.append(Problem(translated, a.line, f'tabs {a.tabs}'
                                          f' differ from {english}:{b.line}'))
         elif code_tokens([t for _, t in a.source]) != code_tokens(
                 [t for _, t in b.source]):
-            problems.append(lint.Problem(
+            problems.append(Problem(
                 translated, a.line, f'code differs from {english}:{b.line} '
                 '(only comments may be translated)'))
     return problems
+
+
+def check_marker(translated, root=book.ROOT):
+    """A problem if the page does not open with its translates marker."""
+    lines = (root / translated).read_text(encoding='utf-8').splitlines()
+    match = MARKER.match(lines[0]) if lines else None
+    english = english_of(translated)
+    if not match or match.group(1) != str(english):
+        return [Problem(translated, 1, f'the first line must be <!-- '
+                        f'translates {english} @ REVISION -->, alone')]
+    return []
 
 
 @dataclass
@@ -108,7 +101,7 @@ class Status:
             self.recorded)
 
 
-def status(translated, root=pages.ROOT):
+def status(translated, root=book.ROOT):
     path = root / translated
     if not path.exists():
         return Status(translated, problem='missing')
@@ -121,13 +114,13 @@ def status(translated, root=pages.ROOT):
     return Status(translated, match.group(2), blob(english, root))
 
 
-def stale_pages(root=pages.ROOT):
-    return [s for lang in languages(root)
+def stale_pages(root=book.ROOT):
+    return [s for lang in book.languages(root)
             for s in map(lambda p: status(p, root),
                          translated_pages(lang, root)) if s.stale]
 
 
-def accept(translated, reason, root=pages.ROOT):
+def accept(translated, reason, root=book.ROOT):
     """Record that the current English page is what this page translates."""
     path = root / translated
     lines = path.read_text(encoding='utf-8').splitlines(keepends=True)
@@ -142,7 +135,7 @@ def accept(translated, reason, root=pages.ROOT):
     path.write_text(''.join(lines), encoding='utf-8')
 
 
-def report(root=pages.ROOT):
+def report(root=book.ROOT):
     """Print every stale page with the English diff to translate."""
     stale = stale_pages(root)
     for item in stale:

@@ -5,36 +5,19 @@
 (function () {
   'use strict';
 
-  var FRAMEWORKS = ['pytorch', 'mxnet', 'jax', 'tensorflow'];
-  var LABELS = {pytorch: 'PyTorch', mxnet: 'MXNet', jax: 'JAX',
-                tensorflow: 'TensorFlow'};
+  // The HTML step writes window.BOOK before this script, from config.ini
+  // (frameworks, their names, languages) and static/words.json (the
+  // words this script and the theme put on a page, in each language;
+  // {fw} stands for a framework's name)
+  var BOOK = window.BOOK;
+  var FRAMEWORKS = BOOK.frameworks;
+  var LABELS = BOOK.labels;
+  var WORDS = BOOK.words;
   var STORAGE_KEY = 'builders-guide-framework';
   // English is the root site; each translation is a site in its folder
-  var LANGUAGES = [['en', 'English', ''], ['ko', '한국어', 'ko/'],
-                   ['ja', '日本語', 'ja/'], ['id', 'Bahasa Indonesia', 'id/']];
-  // The words this script and the theme put on a page, in its language;
-  // {fw} stands for the framework's name
-  var WORDS = {
-    en: {run: 'Run this page yourself:', notebook: '{fw} notebook (.ipynb)',
-         zip: 'every {fw} notebook (.zip)', copy: 'Copy', copied: 'Copied',
-         copyLabel: 'Copy this code', output: 'Output',
-         contents: 'Table Of Contents', framework: 'Framework',
-         language: 'Language'},
-    ko: {run: '이 페이지를 직접 실행하기:', notebook: '{fw} 노트북 (.ipynb)',
-         zip: '{fw} 노트북 전체 (.zip)', copy: '복사', copied: '복사됨',
-         copyLabel: '이 코드 복사', output: '출력', contents: '목차',
-         framework: '프레임워크', language: '언어'},
-    ja: {run: 'このページを自分で実行する:', notebook: '{fw} ノートブック (.ipynb)',
-         zip: '{fw} ノートブック一式 (.zip)', copy: 'コピー',
-         copied: 'コピーしました', copyLabel: 'このコードをコピー',
-         output: '出力', contents: '目次', framework: 'フレームワーク',
-         language: '言語'},
-    id: {run: 'Jalankan halaman ini sendiri:',
-         notebook: 'notebook {fw} (.ipynb)', zip: 'semua notebook {fw} (.zip)',
-         copy: 'Salin', copied: 'Tersalin', copyLabel: 'Salin kode ini',
-         output: 'Keluaran', contents: 'Daftar Isi',
-         framework: 'Kerangka kerja', language: 'Bahasa'}
-  };
+  var LANGUAGES = BOOK.languages.map(function (lang) {
+    return [lang, WORDS[lang].languageName, lang === 'en' ? '' : lang + '/'];
+  });
 
   function word(key, framework) {
     return WORDS[currentLanguage()][key].replace('{fw}', framework);

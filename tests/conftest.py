@@ -1,19 +1,23 @@
-"""Shared fixtures: the frameworks, their environments, executed notebooks."""
+"""Shared fixtures: the frameworks, their environments, executed notebooks.
+
+Standard library only at import time, so that the fast checks of the
+Markdown run on any Python with pytest; nbformat and Playwright are
+imported by the tests that need them.
+"""
 import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from builder import envs, pages
+from builder import book, envs
 
-ROOT = pages.ROOT
+ROOT = book.ROOT
 # The browser fixtures: server, browser, context, page, outside
 pytest_plugins = ['pages_in_browser']
-TABS = pages.tabs()
+TABS = book.tabs()
 
 
 def copy_book(dst):
@@ -43,8 +47,9 @@ def run_json(tab, code):
 
 def load(page, tab):
     """The executed notebook of a page in one framework."""
-    path = ROOT / pages.Job(Path(page), tab).out
-    assert path.exists() and path.stat().st_size, f'{path} was not built'
+    import nbformat
+    path = ROOT / book.Job(Path(page), tab).out
+    assert path.exists(), f'{path} was not built'
     return nbformat.read(path, as_version=4)
 
 

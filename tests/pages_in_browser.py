@@ -6,7 +6,6 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-from playwright import sync_api as playwright
 
 from conftest import ROOT
 
@@ -33,6 +32,7 @@ def server():
 
 @pytest.fixture(scope='module')
 def browser():
+    from playwright import sync_api as playwright
     executable = shutil.which('chromium') or '/usr/bin/chromium'
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable,

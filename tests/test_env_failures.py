@@ -19,7 +19,7 @@ def book(tmp_path):
     for name in ('config.ini', 'index.md', 'setup.py'):
         shutil.copy(ROOT / name, root / name)
     # The tools environment fails at once too, so nothing slow is installed
-    (root / 'requirements' / 'html.txt').write_text(BOGUS + '\n')
+    (root / 'requirements' / 'tools.txt').write_text(BOGUS + '\n')
     return root
 
 

@@ -67,7 +67,9 @@ def test_failing_cell_is_named_by_page_line_framework_cell_and_cause(
 
 def test_other_frameworks_are_kept_and_no_html_is_built(failed_build):
     root, result = failed_build
-    assert (root / '_build' / 'eval_pytorch' / 'page.ipynb').stat().st_size
+    kept = json.loads((root / '_build' / 'eval_pytorch' / 'page.ipynb')
+                      .read_text())
+    assert [c['outputs'] for c in kept['cells'] if c['cell_type'] == 'code']
     assert not (root / '_build' / 'eval_jax' / 'page.ipynb').exists()
     assert not (root / '_build' / 'html').exists()
     assert 'no HTML is built' in result.stderr
@@ -76,12 +78,14 @@ def test_other_frameworks_are_kept_and_no_html_is_built(failed_build):
 def test_html_step_refuses_notebooks_the_eval_step_did_not_record(
         failed_build):
     root, _ = failed_build
-    manifest = json.loads((root / '_build' / 'eval_manifest.json').read_text())
-    assert 'page.md' not in manifest['jax']
-    tools = subprocess.run([sys.executable, '-m', 'builder', 'python', 'html'],
+    recorded = json.loads((root / '_build' / 'state.json').read_text())
+    assert 'page.md' in recorded['notebooks']['pytorch']
+    assert 'page.md' not in recorded['notebooks'].get('jax', {})
+    tools = subprocess.run([sys.executable, '-m', 'builder', 'python'],
                            cwd=root, capture_output=True, text=True)
-    result = subprocess.run([tools.stdout.strip(), '-m', 'builder.html',
-                             'pytorch', 'jax'], cwd=root, capture_output=True,
-                            text=True, env={'PYTHONPATH': str(root)})
+    result = subprocess.run([tools.stdout.strip(), '-m', 'builder.tools.html',
+                             '--tabs', 'pytorch,jax'], cwd=root,
+                            capture_output=True, text=True,
+                            env={'PYTHONPATH': str(root)})
     assert result.returncode != 0
     assert 'refusing to build: page.md [jax]' in result.stderr

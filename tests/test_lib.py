@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from builder import pages
+from builder import book
 from conftest import ROOT, TABS
 
 MARKER = '#################   WARNING   ################'
@@ -20,7 +20,7 @@ def copy_book(dst):
 
 
 def lib_check(root):
-    return subprocess.run([sys.executable, '-m', 'builder.lib', '--check'],
+    return subprocess.run([sys.executable, '-m', 'builder.tools.lib', '--check'],
                           cwd=root, capture_output=True, text=True,
                           env={'PYTHONPATH': str(root), 'PATH': ''})
 
@@ -33,7 +33,7 @@ def test_committed_modules_match_the_save_cells():
 @pytest.mark.parametrize('tab', TABS)
 def test_hand_edit_below_the_marker_is_caught(tmp_path, tab):
     root = copy_book(tmp_path)
-    module = root / pages.lib_file(tab).relative_to(ROOT)
+    module = root / book.lib_file(tab).relative_to(ROOT)
     module.write_text(module.read_text() + '\ndef sneaky():\n    pass\n')
     result = lib_check(root)
     assert result.returncode == 1
@@ -49,16 +49,16 @@ def test_new_save_cell_not_regenerated_is_caught(tmp_path):
         'def fresh_helper():  #@save\n    """New."""\n    return 1\n```\n'))
     result = lib_check(root)
     assert result.returncode == 1
-    assert all(f'{pages.lib_file(t).relative_to(ROOT)} differs' in
+    assert all(f'{book.lib_file(t).relative_to(ROOT)} differs' in
                result.stdout for t in TABS)
 
 
 def test_hand_written_part_above_the_marker_is_kept(tmp_path):
     root = copy_book(tmp_path)
-    subprocess.run([sys.executable, '-m', 'builder.lib'], cwd=root,
+    subprocess.run([sys.executable, '-m', 'builder.tools.lib'], cwd=root,
                    check=True, capture_output=True,
                    env={'PYTHONPATH': str(root), 'PATH': ''})
     for tab in TABS:
-        text = (root / pages.lib_file(tab).relative_to(ROOT)).read_text()
-        original = pages.lib_file(tab).read_text()
+        text = (root / book.lib_file(tab).relative_to(ROOT)).read_text()
+        original = book.lib_file(tab).read_text()
         assert text.split(MARKER)[0] == original.split(MARKER)[0]

@@ -1,12 +1,14 @@
 """Two cold builds print the same numbers, in every framework."""
+from pathlib import Path
 import json
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from builder import pages
+from builder import book
 from conftest import ROOT, TABS, copy_book
 
 pytestmark = pytest.mark.book
@@ -40,7 +42,7 @@ def test_a_second_cold_build_gives_identical_notebooks(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert proc.stdout.count(' executed ') == len(TABS)
     for tab in TABS:
-        out = pages.Job(pages.Path(PAGE), tab).out
+        out = book.Job(Path(PAGE), tab).out
         first, second = content(ROOT / out), content(tmp_path / out)
         # The keys cover the Markdown and the d2l module, which differ in
         # this one-page copy; the outputs must not
@@ -51,3 +53,65 @@ def test_a_second_cold_build_gives_identical_notebooks(tmp_path):
                         if c['cell_type'] == 'code']
         assert first_cells == second_cells, tab
         assert first['metadata'] == second['metadata'], tab
+
+
+SMALL_PAGE = """\
+# Page
+:label:`sec_page`
+
+Some prose, then code in two frameworks.
+
+```{.python .input}
+%%tab pytorch
+import torch
+torch.manual_seed(0)
+torch.rand(3)
+```
+
+```{.python .input}
+%%tab jax
+import jax
+jax.random.uniform(jax.random.PRNGKey(0), (3,))
+```
+
+:begin_tab:`jax`
+A note for JAX readers only.
+:end_tab:
+"""
+
+
+def small_book(root):
+    for name in ('builder', 'd2l', 'requirements', 'static'):
+        shutil.copytree(ROOT / name, root / name)
+    config = (ROOT / 'config.ini').read_text()
+    config = re.sub(r'(?m)^tabs = .*$', 'tabs = pytorch, jax', config)
+    config = re.sub(r'(?m)^languages = .*$', 'languages =', config)
+    (root / 'config.ini').write_text(config)
+    (root / 'index.md').write_text(
+        '# Book\n\n```toc\n:numbered:\n\npage\n```\n')
+    (root / 'page.md').write_text(SMALL_PAGE)
+    return root
+
+
+def written(root):
+    """Every file the build wrote, but its logs and Sphinx's own cache
+    (pickles holding the sources' times)."""
+    build = root / '_build'
+    return {str(p.relative_to(build)): p.read_bytes()
+            for p in sorted(build.rglob('*')) if p.is_file()
+            and p.relative_to(build).parts[0] not in ('logs', 'doctrees')}
+
+
+def test_two_cold_builds_of_a_small_book_write_identical_bytes(tmp_path):
+    books = [small_book(tmp_path / name) for name in ('one', 'two')]
+    for root in books:
+        root.mkdir(exist_ok=True)
+        proc = subprocess.run([sys.executable, '-m', 'builder', 'html'],
+                              cwd=root, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    first, second = (written(root) for root in books)
+    assert 'html/searchindex.js' in first
+    assert 'html/notebooks/builders-guide-jax.zip' in first
+    assert sorted(first) == sorted(second)
+    differ = [name for name in first if first[name] != second[name]]
+    assert differ == []

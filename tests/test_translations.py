@@ -1,21 +1,22 @@
 """Translations share the English code and outputs and never drift."""
+from pathlib import Path
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from builder import pages, translations
+from builder import book, translations
 from conftest import ROOT, copy_book
 
-LANGS = translations.languages()
-PAGES = [str(p) for p in pages.pages()]
+LANGS = book.languages()
+PAGES = [str(p) for p in book.pages()]
 
 
 @pytest.mark.parametrize('lang', LANGS)
 @pytest.mark.parametrize('page', PAGES)
 def test_translated_code_is_the_english_code_token_for_token(lang, page):
-    translated = pages.Path(lang) / page
+    translated = Path(lang) / page
     assert (ROOT / translated).exists(), f'{translated} is missing'
     assert translations.check_code(translated) == []
 
@@ -39,7 +40,7 @@ def test_changed_code_in_a_translation_is_caught(tmp_path):
     page.write_text(text.replace('num_hiddens, num_outputs = 5, 16, 3',
                                  'num_hiddens, num_outputs = 5, 32, 3', 1))
     problems = [str(p) for p in translations.check_code(
-        pages.Path(f'{lang}/chapter_builders-guide/parameters.md'), root)]
+        Path(f'{lang}/chapter_builders-guide/parameters.md'), root)]
     assert len(problems) == 1
     assert 'code differs from chapter_builders-guide/parameters.md' in \
         problems[0]

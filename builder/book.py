@@ -1,10 +1,10 @@
-"""The book's pages, frameworks and build folders, read from config.ini.
+"""The book as config.ini describes it: frameworks, languages, pages, folders.
 
 Standard library only: the driver imports this before any environment
-exists.
+exists. Every other module asks here which frameworks and languages the
+book has; nothing else spells them out.
 """
 import configparser
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +12,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / '_build'
 
-# A code cell that d2lbook executes opens with this fence
-INPUT_FENCE = re.compile(r'^```+\s*\{\.python\s+\.input')
 TOC_FENCE = re.compile(r'^```+\s*toc\s*$')
 FENCE = re.compile(r'^```+')
 
@@ -24,15 +22,46 @@ def read_config(root=ROOT):
     return config
 
 
+def _listed(raw):
+    return [item.strip() for item in raw.split(',') if item.strip()]
+
+
 def tabs(root=ROOT):
     """The frameworks in config.ini's order; the first is the default."""
-    raw = read_config(root)['build']['tabs']
-    return [t.strip() for t in raw.split(',') if t.strip()]
+    return _listed(read_config(root)['build']['tabs'])
+
+
+def labels(root=ROOT):
+    """The name each framework's tab shows, e.g. {'jax': 'JAX'}."""
+    config = read_config(root)
+    named = config['frameworks'] if config.has_section('frameworks') else {}
+    return {tab: named.get(tab, tab) for tab in tabs(root)}
+
+
+def languages(root=ROOT):
+    """The translations, in config.ini's order (English is the book)."""
+    return _listed(read_config(root).get('translation', 'languages',
+                                         fallback=''))
+
+
+def setting(section, key, fallback, root=ROOT):
+    """A value of config.ini, converted to the type of its fallback."""
+    config = read_config(root)
+    if isinstance(fallback, bool):
+        return config.getboolean(section, key, fallback=fallback)
+    if isinstance(fallback, (int, float)):
+        return type(fallback)(config.get(section, key, fallback=fallback))
+    return config.get(section, key, fallback=fallback)
 
 
 def lib_file(tab, root=ROOT):
     """The d2l module that a framework's #@save cells go into."""
     return root / read_config(root)[f'library-{tab}']['lib_file']
+
+
+def lib_module(tab, root=ROOT):
+    """The d2l module of a framework, e.g. 'd2l.torch' for pytorch."""
+    return 'd2l.' + lib_file(tab, root).stem
 
 
 def eval_dir(tab):
@@ -72,10 +101,17 @@ def pages(root=ROOT):
     return ordered
 
 
-def input_cell_lines(md_text):
-    """Line numbers (1-based) of the fences that open executable cells."""
-    return [i + 1 for i, line in enumerate(md_text.splitlines())
-            if INPUT_FENCE.match(line)]
+def translated(lang, page):
+    """A page's path in a translation, e.g. ko/chapter_.../x.md."""
+    return Path(lang) / page
+
+
+def english_of(page, root=ROOT):
+    """The English page a translated page translates; None for English."""
+    page = Path(page)
+    if page.parts and page.parts[0] in languages(root):
+        return Path(*page.parts[1:])
+    return None
 
 
 # The kernel inherits these: quiet frameworks, reproducible hashing and
@@ -91,22 +127,10 @@ KERNEL_ENV = {
     'MPLBACKEND': 'agg',
 }
 
-# Bump when a change to the build alters what notebooks hold
-FORMAT_VERSION = '2'
-
-
-def file_digest(*paths):
-    """A short content hash over several files, in the given order."""
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(str(Path(p).name).encode())
-        h.update(Path(p).read_bytes())
-    return h.hexdigest()[:16]
-
 
 @dataclass(frozen=True)
 class Job:
-    """One page to execute in one framework."""
+    """One page in one framework: what is executed, cached and merged."""
     page: Path
     tab: str
 

@@ -1,10 +1,12 @@
 """Merge the frameworks' executed notebooks into tabbed pages; run Sphinx.
 
-Runs in the tools environment as ``python -m builder.html TAB...``. It
-reads only the executed notebooks that the eval stage recorded in its
-manifest and refuses any notebook whose key differs, so no page is ever
-built from a stale or missing framework. A file is rewritten only when
-its content changed, so Sphinx re-reads only pages that changed.
+``<tools python> -m builder.tools.html --tabs A,B [--langs ko]`` builds
+one site: English, or the one translation named. It reads only the
+executed notebooks that the runs recorded in _build/state.json and
+refuses any notebook whose key differs, so no page is ever built from a
+stale or missing framework. A file is rewritten only when its content
+changed, so Sphinx re-reads only pages that changed. It also publishes
+each framework's notebooks, one by one and as a zip.
 """
 import hashlib
 import io
@@ -27,10 +29,12 @@ from d2lbook.config import Config
 from d2lbook.slides import remove_slide_marks
 from d2lbook.sphinx import prepare_sphinx_env
 
-from builder.pages import BUILD, ROOT, Job, pages
+from builder import book, state
+from builder.book import BUILD, ROOT, Job, pages
+from builder.state import write_if_changed
+from builder.tools import arguments
 
 HTML = BUILD / 'html'
-MANIFEST = BUILD / 'eval_manifest.json'
 # The folder that the sphinx-mathjax-offline package installs
 MATHJAX = Path('sphinx-mathjax-offline') / 'static' / 'mathjax'
 
@@ -39,35 +43,25 @@ class StaleBuild(RuntimeError):
     """An executed notebook is missing or not the one the eval stage made."""
 
 
-def write_if_changed(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = 'b' if isinstance(data, bytes) else ''
-    if path.exists() and path.open('r' + mode).read() == data:
-        return False
-    with path.open('w' + mode) as f:
-        f.write(data)
-    return True
-
-
-def executed(page, tab, manifest):
-    """The executed notebook of a page in one framework, checked fresh."""
+def executed(page, tab, recorded):
+    """The executed notebook of a page in one framework, checked fresh;
+    None if the page has no cell for that framework."""
     job = Job(page, tab)
-    path = ROOT / job.out
-    expected = manifest.get(tab, {}).get(str(page))
-    if expected is None or not path.exists():
+    expected = state.vouched(recorded, job)
+    meta = state.recorded(job)
+    if expected is None or meta is None:
         raise StaleBuild(f'{job}: no executed notebook from this build '
                          f'(run the eval stage for {tab})')
-    if path.stat().st_size == 0:
-        return None  # the page has no cells for this framework
-    nb = nbformat.read(path, as_version=4)
-    if nb.metadata.get('builders_guide') != expected:
+    if {'source': meta['source'], 'code': meta['code']} != expected:
         raise StaleBuild(f'{job}: {job.out} is stale (its key differs from '
                          f'the one the eval stage recorded)')
-    return nb
+    if not state.has_cells(meta):
+        return None
+    return nbformat.read(ROOT / job.out, as_version=4)
 
 
-def merged(page, tabs, manifest):
-    nbs = [nb for nb in (executed(page, t, manifest) for t in tabs) if nb]
+def merged(page, tabs, recorded):
+    nbs = [nb for nb in (executed(page, t, recorded) for t in tabs) if nb]
     if len(nbs) == 1:
         return nbs[0]
     nb = notebook.merge_tab_notebooks(nbs)
@@ -135,8 +129,7 @@ def converted(site, page, nb):
     # Cells that d2lbook adds get random ids, so leave ids out
     content = [{k: v for k, v in cell.items() if k != 'id'}
                for cell in nb.cells]
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()
-                            ).hexdigest()
+    digest = state.digest(json.dumps(content, sort_keys=True))
     record = rst / site.local(page).with_suffix('.rst.json')
     if record.exists():
         old = json.loads(record.read_text())
@@ -166,11 +159,11 @@ def site_config(site):
 
 
 def build(tabs, site):
-    manifest = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {}
+    recorded = state.load()
     config = site_config(site)
     rst = site.rst
     # Every page is checked fresh before any file is written
-    notebooks = {page: merged(page, tabs, manifest)
+    notebooks = {page: merged(page, tabs, recorded)
                  for page in site.pages()}
     wanted = set()
     # Conversion mostly waits on pandoc processes, so pages go in parallel
@@ -186,15 +179,20 @@ def build(tabs, site):
             old.unlink()
     prepare_sphinx_env(config)
     own_static(config, rst)
-    for resource in ('static/img', config.pdf['bibfile']):
+    for resource in (*config.build['resources'].split(),
+                     config.pdf['bibfile']):
         src = ROOT / resource
         if src.is_dir():
             shutil.copytree(src, rst / resource, dirs_exist_ok=True)
         elif src.exists() and write_if_changed(rst / resource,
                                                src.read_bytes()):
             print(f'[html] updated {resource}', flush=True)
-    cmd = ['sphinx-build', '-b', 'html', '-q', '-W', '--keep-going',
-           '-j', '2', '-c', str(rst), str(rst), str(site.html)]
+    strict = ['-W', '--keep-going'] if book.setting(
+        'build', 'warning_is_error', True) else []
+    # Sphinx's own cache stays out of the published site
+    doctrees = BUILD / 'doctrees' / (site.lang or 'en')
+    cmd = ['sphinx-build', '-b', 'html', '-q', *strict, '-j', '2',
+           '-d', str(doctrees), '-c', str(rst), str(rst), str(site.html)]
     proc = subprocess.run([str(Path(sys.executable).parent / cmd[0])]
                           + cmd[1:])
     if proc.returncode != 0:
@@ -205,7 +203,21 @@ def build(tabs, site):
     copy_changed(rst / '_static', site.html / '_static')
     # Sphinx copies the theme's own fonts.css over any of ours
     write_if_changed(site.html / '_static' / 'fonts.css', local_fonts())
+    stable_search_index(site.html / 'searchindex.js')
     publish_notebooks(tabs, site, notebooks)
+
+
+def stable_search_index(path):
+    """Sphinx lists a title's pages in the order its parallel readers
+    finished; sort them, so that two builds write the same index."""
+    prefix, suffix = 'Search.setIndex(', ')'
+    text = path.read_text(encoding='utf-8')
+    data = json.loads(text[len(prefix):-len(suffix)])
+    for field in ('alltitles', 'indexentries'):
+        for entries in data.get(field, {}).values():
+            entries.sort()
+    write_if_changed(path, prefix + json.dumps(data, sort_keys=True)
+                     + suffix)
 
 
 def copy_changed(src, dst):
@@ -234,11 +246,24 @@ def own_static(config, rst):
     """
     scripts = [(ROOT / name).read_text()
                for name in config.html['include_js'].split()]
-    write_if_changed(rst / '_static' / 'd2l.js', '\n'.join(scripts))
+    write_if_changed(rst / '_static' / 'd2l.js',
+                     '\n'.join([page_data()] + scripts))
     source = Path(sysconfig.get_paths()['purelib']) / MATHJAX
     for path in sorted(source.rglob('*.js')):
         write_if_changed(rst / '_static' / 'mathjax' /
                          path.relative_to(source), path.read_bytes())
+
+
+def page_data():
+    """What the page script needs to know of the book, from config.ini
+    and static/words.json: the frameworks, their names, the languages and
+    the words it shows in each."""
+    words = json.loads((ROOT / 'static' / 'words.json').read_text(
+        encoding='utf-8'))
+    data = {'frameworks': book.tabs(), 'labels': book.labels(),
+            'languages': ['en'] + book.languages(), 'words': words}
+    return 'window.BOOK = ' + json.dumps(data, ensure_ascii=False,
+                                         sort_keys=True) + ';'
 
 
 def local_fonts():
@@ -262,7 +287,7 @@ def publish_notebooks(tabs, site, notebooks):
         entries = []
         for page in notebooks:
             src = ROOT / Job(page, tab).out
-            if src.stat().st_size == 0:
+            if not state.has_cells(state.recorded(Job(page, tab))):
                 continue
             data = src.read_bytes()
             local = site.local(page).with_suffix('.ipynb')
@@ -281,13 +306,10 @@ def publish_notebooks(tabs, site, notebooks):
 
 
 def main():
-    """python -m builder.html [--lang LANG] TAB..."""
-    args = sys.argv[1:]
-    lang = ''
-    if args[:1] == ['--lang']:
-        lang, args = args[1], args[2:]
+    args = arguments(__doc__.splitlines()[0])
+    lang = args.langs[0] if args.langs else ''
     try:
-        build(args, Site(lang))
+        build(args.tabs, Site(lang))
     except StaleBuild as error:
         raise SystemExit(f'[html] refusing to build: {error}')
 

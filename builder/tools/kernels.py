@@ -1,27 +1,22 @@
-"""Execute notebooks, each in a fresh kernel of its framework's environment.
+"""The executor: each notebook in a fresh kernel of its framework's env.
 
-Run as ``<tools python> -m builder.execute``, one process per worker; it
-reads requests from stdin, one JSON line each (``{"page": ..., "tab":
-..., "next": {"page": ..., "tab": ...}}``), after builder.prepare has
-written the framework's cells to _build/select. nbclient runs each
-notebook in a fresh kernel of that framework's environment (the kernel
-that environment registered). For every request it prints one JSON line:
-the outcome, the seconds and, on failure, the page's line, the cell, its
-first line and the exception.
+``<tools python> -m builder.tools.kernels``, one process per worker of the
+driver, serving builder.worker's protocol on stdin and stdout, after
+builder.tools.prepare has written the framework's cells to _build/select.
+nbclient runs each notebook in a fresh kernel of that framework's
+environment (the kernel that environment registered).
 
 One process serves every framework, so Python and nbclient start once a
-worker, not once a framework. And ``next`` names the job that the worker
-is likely to take next: its fresh kernel starts booting as the current
-notebook begins to run, so that it is ready when its notebook comes
-instead of making it wait the second or so that a kernel takes to start.
+worker, not once a framework. And the request's ``next`` names the job
+that the worker is likely to take next: its fresh kernel starts booting
+as the current notebook begins to run, so that it is ready when its
+notebook comes instead of making it wait the second or so that a kernel
+takes to start.
 """
 import itertools
-import json
 import os
 import shutil
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
@@ -30,13 +25,11 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from builder import envs
-from builder.pages import KERNEL_ENV, ROOT, Job
+from builder import book, envs, worker
+from builder.tools import notebooks
+from builder.tools.notebooks import code_cells
 
 KERNEL_TIMEOUT = 20 * 60
-
-def code_cells(nb):
-    return [c for c in nb.cells if c.cell_type == 'code']
 
 
 def failure(nb):
@@ -71,7 +64,10 @@ class Kernels:
     notebook it was started for; nothing runs in it before that notebook.
     """
 
-    def __init__(self):
+    def __init__(self, spec=None):
+        # tab -> (kernelspec folder, kernel name); tests pass their own
+        self.spec = spec or (lambda tab: (envs.kernels_dir(tab),
+                                          envs.kernel_name(tab)))
         self.warm = {}  # tab -> (folder, kernel manager)
         # Kernels talk over Unix sockets in a folder of this executor's.
         # With TCP, each process picks free ports on its own, and two
@@ -83,8 +79,9 @@ class Kernels:
 
     def start(self, tab, folder):
         """A new kernel of the framework's environment, booting."""
-        specs = KernelSpecManager(kernel_dirs=[str(envs.kernels_dir(tab))])
-        km = KernelManager(kernel_name=envs.kernel_name(tab),
+        folder_of_specs, name = self.spec(tab)
+        specs = KernelSpecManager(kernel_dirs=[str(folder_of_specs)])
+        km = KernelManager(kernel_name=name,
                            kernel_spec_manager=specs, transport='ipc',
                            ip=str(self.sockets / f'k{next(self.count)}'))
         km.start_kernel(cwd=str(folder))
@@ -99,7 +96,8 @@ class Kernels:
             waiting[1].shutdown_kernel(now=True)
         return self.start(tab, folder)
 
-    def prepare(self, tab, folder):
+    def prestart(self, tab, folder):
+        """Start booting a kernel that take() will likely ask for."""
         if tab not in self.warm:
             self.warm[tab] = (folder, self.start(tab, folder))
 
@@ -112,8 +110,8 @@ class Kernels:
 
 def run(job, km):
     """Execute a notebook in km, a fresh kernel started for it."""
-    out = ROOT / job.out
-    nb = nbformat.read(ROOT / job.selected, as_version=4)
+    out = book.ROOT / job.out
+    nb = nbformat.read(book.ROOT / job.selected, as_version=4)
     client = NotebookClient(
         nb, km=km, timeout=KERNEL_TIMEOUT,
         kernel_name=km.kernel_name, record_timing=False,
@@ -127,45 +125,38 @@ def run(job, km):
         where = failure(nb) or {'cause': str(error).strip().splitlines()[-1]}
         return {'status': 'failed', **where}
     clean_outputs(nb)
-    nb.metadata['language_info'] = {'name': 'python'}
-    text = nbformat.writes(nb)
-    nbformat.validate(nbformat.reads(text, as_version=4))
-    out.write_text(text, encoding='utf-8')
+    nbformat.validate(nb)
+    notebooks.write(out, nb)
     return {'status': 'executed'}
 
 
-def folder_of(request):
-    folder = (ROOT / Job(Path(request['page']), request['tab']).out).parent
+def folder_of(job):
+    folder = (book.ROOT / job.out).parent
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def serve():
-    os.environ.update(KERNEL_ENV)
-    os.environ['PYTHONPATH'] = os.pathsep.join(
-        [str(ROOT)] + os.environ.get('PYTHONPATH', '').split(os.pathsep))
+def main():
+    os.environ.update(book.KERNEL_ENV)
+    os.environ.update(envs.with_book_path())
     kernels = Kernels()
+
+    def execute(job, upcoming):
+        try:
+            km = kernels.take(job.tab, folder_of(job))
+            if upcoming:
+                # It boots while this notebook runs
+                kernels.prestart(upcoming.tab, folder_of(upcoming))
+            return run(job, km)
+        except Exception:
+            (book.ROOT / job.out).unlink(missing_ok=True)
+            raise
+
     try:
-        for line in sys.stdin:
-            request = json.loads(line)
-            job = Job(Path(request['page']), request['tab'])
-            tik = time.time()
-            try:
-                km = kernels.take(job.tab, folder_of(request))
-                upcoming = request.get('next')
-                if upcoming:
-                    # It boots while this notebook runs
-                    kernels.prepare(upcoming['tab'], folder_of(upcoming))
-                result = run(job, km)
-            except Exception as error:  # a broken kernel or environment
-                (ROOT / job.out).unlink(missing_ok=True)
-                result = {'status': 'failed',
-                          'cause': f'{type(error).__name__}: {error}'}
-            result['seconds'] = round(time.time() - tik, 1)
-            print(json.dumps(result), flush=True)
+        worker.serve(execute)
     finally:
         kernels.discard()
 
 
 if __name__ == '__main__':
-    serve()
+    main()

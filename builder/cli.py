@@ -1,0 +1,152 @@
+"""The command line: ``python3 -m builder COMMAND [options]``.
+
+Each command has its own options; ``python3 -m builder COMMAND --help``
+lists them. Standard library only: it runs on the system Python and
+leaves the work to builder.pipeline.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from builder import book, envs, pipeline, translations
+
+COMMANDS = {
+    'lint': 'check the Markdown of every page and translation (no '
+            'environment needed)',
+    'envs': 'create the environments that are missing',
+    'lib': 'regenerate the generated part of d2l/<framework>.py from the '
+           '#@save cells (--check: only report)',
+    'plan': 'list the notebooks the next build would prepare, and how; '
+            'changes nothing',
+    'why': 'say whether, and why, the next build would redo a notebook',
+    'eval': 'lint, envs, then execute what changed, in every framework, '
+            'and give the translations their outputs',
+    'html': 'eval, then the tabbed HTML: _build/html, _build/html/<lang>',
+    'test': 'fast tests, the whole build, then the tests of its outputs',
+    'translations': 'list stale translations with the English diff to '
+                    'translate (--accept: mark one current)',
+    'python': "print the Python of an environment (a framework or "
+              f"'{envs.TOOLS}')",
+}
+
+
+def frameworks(raw):
+    known = book.tabs()
+    chosen = known if raw in ('', 'all') else [
+        t.strip() for t in raw.split(',') if t.strip()]
+    unknown = [t for t in chosen if t not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f'unknown framework(s) {", ".join(unknown)}; config.ini has '
+            f'{", ".join(known)}')
+    return chosen
+
+
+def languages(raw):
+    known = book.languages()
+    chosen = known if raw == 'all' else [] if raw in ('none', '') else [
+        lang.strip() for lang in raw.split(',') if lang.strip()]
+    unknown = [lang for lang in chosen if lang not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f'unknown language(s) {", ".join(unknown)}; config.ini has '
+            f'{", ".join(known)}')
+    return chosen
+
+
+def parser():
+    top = argparse.ArgumentParser(
+        prog='python3 -m builder',
+        description="Build and test the Builders' Guide. "
+        "`python3 -m builder COMMAND --help` lists a command's options.")
+    sub = top.add_subparsers(dest='command', metavar='COMMAND',
+                             required=True)
+    cmd = {name: sub.add_parser(name, help=text, description=text)
+           for name, text in COMMANDS.items()}
+    for name in ('envs', 'plan', 'eval', 'html', 'test'):
+        cmd[name].add_argument('--tabs', type=frameworks, default='all',
+                               help='comma-separated frameworks, or all')
+    for name in ('eval', 'html', 'test'):
+        cmd[name].add_argument('--langs', type=languages, default='all',
+                               help='translations to build: comma-separated,'
+                               ' all, or none (English is always built)')
+    for name in ('eval', 'html'):
+        cmd[name].add_argument('--jobs', type=int, default=0,
+                               help='notebooks executed at once (default: '
+                               'the number of cores)')
+    cmd['lib'].add_argument('--check', action='store_true',
+                            help='only report modules that differ; exit 1')
+    cmd['why'].add_argument('page', help='a page, e.g. '
+                            'chapter_builders-guide/parameters.md')
+    cmd['why'].add_argument('tab', type=lambda t: frameworks(t)[0],
+                            help='its framework')
+    cmd['translations'].add_argument('--accept', metavar='PAGE',
+                                     help='mark PAGE as translating the '
+                                     'current English page')
+    cmd['translations'].add_argument('--reason', default='',
+                                     help='with --accept: why no '
+                                     'translation was needed')
+    cmd['python'].add_argument('name', nargs='?', default=envs.TOOLS,
+                               help=f'a framework or {envs.TOOLS!r}')
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    run = globals()['command_' + args.command]
+    try:
+        run(args)
+    except envs.EnvError as error:
+        sys.exit(f'[env] {error}')
+
+
+def command_lint(args):
+    pipeline.stage_lint()
+
+
+def command_envs(args):
+    pipeline.stage_envs(envs.names(args.tabs))
+
+
+def command_lib(args):
+    pipeline.stage_envs([envs.TOOLS])
+    sys.exit(pipeline.run_tool('lib', *(['--check'] if args.check else [])))
+
+
+def command_plan(args):
+    import json
+    print(json.dumps(pipeline.plan(args.tabs)))
+
+
+def command_why(args):
+    print('\n'.join(pipeline.why(args.page, args.tab)))
+
+
+def command_eval(args):
+    pipeline.build(args.tabs, args.langs, html=False, workers=args.jobs)
+
+
+def command_html(args):
+    pipeline.build(args.tabs, args.langs, workers=args.jobs)
+
+
+def command_test(args):
+    pipeline.test(args.tabs, args.langs)
+
+
+def command_translations(args):
+    if args.accept:
+        translations.accept(Path(args.accept), args.reason)
+        print(f'{args.accept} now translates the current English page')
+    elif translations.report():
+        sys.exit(1)
+    else:
+        print('every translation is current')
+
+
+def command_python(args):
+    known = envs.names()
+    if args.name not in known:
+        sys.exit(f'unknown environment {args.name!r}; there are '
+                 f'{", ".join(known)}')
+    print(envs.ensure(args.name))

@@ -1,0 +1,307 @@
+"""The build's stages, in order, and what starts the tools for each.
+
+    lint -> envs -> prepare (d2l modules, cells of each framework)
+         -> execute (workers, one executor each) -> localize (translations)
+         -> html (one site per language)
+
+Standard library only: each stage that needs d2lbook, nbclient or Sphinx
+starts a step of builder.tools in the tools environment and reads its
+JSON lines. builder.state decides what is current; a stage with nothing
+to do starts no process.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from builder import book, envs, jobs, lint, state, translations, worker
+
+
+class BuildError(SystemExit):
+    """A stage failed; its message says where and why."""
+
+
+def say(message):
+    print(message, flush=True)
+
+
+def tools_env():
+    """Environment variables for the steps that run d2lbook's tools."""
+    env = envs.with_book_path()
+    tools_python = envs.python(envs.TOOLS)
+    env['PATH'] = os.pathsep.join([envs.pandoc_dir(tools_python),
+                                   str(tools_python.parent), env['PATH']])
+    return env
+
+
+def tool(step, *args, **popen):
+    """Start a step of builder.tools in the tools environment."""
+    cmd = [str(envs.python(envs.TOOLS)), '-m', f'builder.tools.{step}',
+           *args]
+    return subprocess.Popen(cmd, cwd=book.ROOT, env=tools_env(), text=True,
+                            **popen)
+
+
+def run_tool(step, *args, quiet=False):
+    """Run a step to its end; its exit code."""
+    proc = tool(step, *args, stdout=subprocess.DEVNULL if quiet else None)
+    return proc.wait()
+
+
+def stage_lint():
+    if lint.main() != 0:
+        raise BuildError(1)
+
+
+def stage_envs(names):
+    tik = time.time()
+    # pip mostly waits on downloads and disk, so create several at once
+    with ThreadPoolExecutor(3) as pool:
+        futures = {name: pool.submit(envs.ensure, name) for name in names}
+    errors = [f.exception() for f in futures.values() if f.exception()]
+    for error in errors:
+        say(f'[env] {error}')
+    if errors:
+        raise BuildError(f'[env] {len(errors)} environment(s) failed; '
+                         'nothing was built')
+    say(f'[env] {len(names)} environments ready ({time.time() - tik:.0f} s):'
+        f' {", ".join(names)}')
+
+
+def english_jobs(tabs):
+    return jobs.all_jobs(book.pages(), tabs)
+
+
+def translated_jobs(tabs, langs):
+    return [book.Job(book.translated(lang, page), tab) for lang in langs
+            for page in book.pages() for tab in tabs]
+
+
+def needs_prepare(tabs):
+    """Whether the d2l modules or any notebook of these frameworks is out
+    of date. When none is, the build starts no process at all."""
+    return not state.lib_is_current() or not all(
+        state.is_current(job) for job in english_jobs(tabs))
+
+
+def execution_order(tabs, timings):
+    """Frameworks with the slowest notebooks first, by the last run's
+    times; config.ini's cold_order for those never timed."""
+    cold = [t.strip() for t in book.setting(
+        'build', 'cold_order', '').split(',') if t.strip()]
+
+    def rank(tab):
+        seconds = [state.executed_seconds(timings, job) for job in
+                   english_jobs([tab])]
+        known = [s for s in seconds if s is not None]
+        timed = sum(known) if len(known) == len(seconds) else None
+        fallback = cold.index(tab) if tab in cold else len(cold)
+        return (timed is None, -(timed or 0), fallback)
+    return sorted(tabs, key=rank)
+
+
+def prepared(tabs, dry_run=False):
+    """Regenerate d2l and select cells where sources changed.
+
+    Yields (job, status) for each notebook as soon as it is prepared; see
+    builder.tools.prepare for the statuses. Notebooks never yielded are
+    current and were not touched at all.
+    """
+    order = execution_order(tabs, state.load_timings())
+    args = ['--tabs', ','.join(order)] + (['--dry-run'] if dry_run else [])
+    proc = tool('prepare', *args, stdout=subprocess.PIPE)
+    for line in proc.stdout:
+        item = json.loads(line)
+        if 'lib' in item:
+            verb = 'would regenerate' if dry_run else 'regenerated'
+            say(f'[lib] {verb} {item["lib"]} from the #@save cells')
+        elif item['status'] == 'failed':
+            proc.kill()
+            raise BuildError(f'FAILED {item["page"]} [{item["tab"]}]: '
+                             f'{item["cause"]}')
+        else:
+            yield book.Job(Path(item['page']), item['tab']), item['status']
+    if proc.wait() != 0:
+        raise BuildError('[prepare] failed; see the messages above')
+
+
+def describe_failure(job, answer):
+    where = f'{job.page}:{answer["line"]}' if answer.get('line') else \
+        str(job.page)
+    cell = (f' cell {answer["cell"]} `{answer.get("first_line", "")}`'
+            if answer.get('cell') else '')
+    return f'FAILED {where} [{job.tab}]{cell}: {answer["cause"]}'
+
+
+def stage_eval(tabs, workers=0):
+    tik = time.time()
+    all_jobs = english_jobs(tabs)
+    timings = state.load_timings()
+    statuses, failed, queue = {}, [], jobs.JobQueue()
+
+    def report(job, answer):
+        statuses[job] = answer['status']
+        executed = sum(1 for s in statuses.values()
+                       if s in ('executed', 'failed'))
+        say(f'[eval {executed:>2}] {job.tab:<10} {str(job.page):<44} '
+            f'{answer["status"]:<8} {answer["seconds"]:>5.1f} s')
+        if answer['status'] == 'failed':
+            failed.append((job, answer))
+        else:
+            state.record_seconds(timings, job, answer['seconds'])
+
+    # With nothing to prepare, no process starts at all
+    busy = needs_prepare(tabs)
+    threads = jobs.start_workers(
+        queue, workers or os.cpu_count() or 2,
+        lambda i: worker.Client(f'worker{i}'), report) if busy else []
+    try:
+        for job, status in prepared(tabs) if busy else []:
+            statuses[job] = status
+            if status == 'run':
+                queue.put(job)
+    finally:
+        queue.close()
+        for thread in threads:
+            thread.join()
+    # Read only now: prepare records the d2l modules' key meanwhile
+    recorded = state.load()
+    state.vouch(recorded, all_jobs, {job for job, _ in failed})
+    state.save(recorded)
+    if busy:
+        state.save_timings(timings)
+    summarize(all_jobs, statuses, time.time() - tik)
+    if failed:
+        for job, answer in failed:
+            say(describe_failure(job, answer))
+        raise BuildError(f'[eval] {len(failed)} notebook(s) failed; no HTML '
+                         'is built from this run')
+
+
+def summarize(all_jobs, statuses, seconds):
+    for tab in dict.fromkeys(job.tab for job in all_jobs):
+        row = {}
+        for job in all_jobs:
+            if job.tab == tab:
+                status = statuses.get(job, 'unchanged')
+                row[status] = row.get(status, 0) + 1
+        say(f'[eval] {tab:<10} ' + ', '.join(
+            f'{v} {k}' for k, v in sorted(row.items())))
+    executed = sum(1 for s in statuses.values() if s in ('executed',
+                                                         'failed'))
+    say(f'[eval] {len(all_jobs)} notebooks: {executed} executed, '
+        f'{len(statuses) - executed} with only their text refreshed, '
+        f'{len(all_jobs) - len(statuses)} unchanged; done in {seconds:.1f} s')
+
+
+def stage_localize(tabs, langs):
+    """Give each translated notebook the outputs of the English run."""
+    if not langs:
+        return
+    tik = time.time()
+    missing = [str(p) for lang in langs
+               for p in translations.translated_pages(lang)
+               if not (book.ROOT / p).exists()]
+    if missing:
+        raise BuildError('[i18n] missing translated pages (or build with '
+                         '--langs none): ' + ', '.join(missing))
+    all_jobs = translated_jobs(tabs, langs)
+    stale = [job for job in all_jobs if not state.is_current(job)]
+    if stale and run_tool('localize', '--langs', ','.join(langs),
+                          '--tabs', ','.join(tabs), quiet=True):
+        raise BuildError('[i18n] failed; see the messages above')
+    recorded = state.load()
+    state.vouch(recorded, all_jobs)
+    state.save(recorded)
+    say(f'[i18n] {", ".join(langs)}: {len(stale)} notebooks took the '
+        f'English outputs, {len(all_jobs) - len(stale)} unchanged '
+        f'({time.time() - tik:.1f} s, no kernel)')
+
+
+def stage_html(tabs, langs):
+    for lang in [''] + list(langs):
+        build_site(tabs, lang)
+
+
+def build_site(tabs, lang):
+    tik = time.time()
+    name = lang or 'en'
+    recorded = state.load()
+    key = state.site_key(recorded, tabs, lang)
+    index = book.BUILD / 'html' / lang / 'index.html'
+    site = index.parent.relative_to(book.ROOT)
+    if recorded.get('sites', {}).get(name) == key and index.exists():
+        say(f'[html] {name}: {site} is up to date')
+        return
+    # Forget the site's key first: an interrupted step is always redone
+    recorded.setdefault('sites', {}).pop(name, None)
+    state.save(recorded)
+    args = ['--tabs', ','.join(tabs)] + (['--langs', lang] if lang else [])
+    if run_tool('html', *args):
+        raise BuildError(f'[html] {name} failed; _build/html is not a good '
+                         'build')
+    recorded = state.load()
+    recorded.setdefault('sites', {})[name] = key
+    state.save(recorded)
+    say(f'[html] {name}: {site} built in '
+        f'{time.time() - tik:.0f} s ({", ".join(tabs)})')
+
+
+def build(tabs, langs, html=True, workers=0):
+    """Everything the book needs, from lint to the HTML."""
+    tik = time.time()
+    stage_lint()
+    stage_envs(envs.names(tabs))
+    stage_eval(tabs, workers)
+    stage_localize(tabs, langs)
+    if html:
+        stage_html(tabs, langs)
+    say(f'[build] done in {time.time() - tik:.1f} s')
+
+
+def plan(tabs):
+    """What the prepare step would do; writes nothing, starts no kernel."""
+    stage_envs([envs.TOOLS])
+    steps = prepared(tabs, dry_run=True) if needs_prepare(tabs) else []
+    return sorted([str(job.page), job.tab, status] for job, status in steps)
+
+
+def why(page, tab):
+    """Lines saying whether and why a notebook would be redone."""
+    job = book.Job(Path(page), tab)
+    reasons = state.why(job)
+    if not reasons:
+        return [f'{job}: current; nothing would be redone']
+    lines = [f'{job} would be redone:'] + [f'  - {r}' for r in reasons]
+    if book.english_of(job.page) is None and state.recorded(job):
+        steps = dict(((p, t), s) for p, t, s in plan([tab]))
+        status = steps.get((str(job.page), tab))
+        lines.append({'run': '  so its code runs again in a fresh kernel',
+                      'cached': '  its code is unchanged: only its text is '
+                      'refreshed, no kernel starts',
+                      }.get(status, f'  prepare says: {status}'))
+    return lines
+
+
+def pytest(*targets):
+    cmd = [str(envs.python(envs.TOOLS)), '-m', 'pytest', '-p',
+           'no:cacheprovider', *targets]
+    return subprocess.run(cmd, cwd=book.ROOT, env=tools_env()).returncode
+
+
+def test(tabs, langs):
+    """Fast tests first, then the whole build, then the tests of its
+    outputs (the book's notebooks and HTML, in a browser)."""
+    stage_lint()
+    stage_envs(envs.names(tabs))
+    if pytest('-m', 'not book', 'tests'):
+        raise BuildError('[test] fast tests failed; the book was not built')
+    build(tabs, langs)
+    try:
+        envs.ensure_chromium()
+    except envs.EnvError as error:
+        raise BuildError(f'[env] {error}')
+    raise BuildError(pytest('-m', 'book', 'tests'))
