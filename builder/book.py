@@ -11,6 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / '_build'
+# Set (by --debug) to show tracebacks instead of one-line messages
+DEBUG = 'BUILDERS_GUIDE_DEBUG'
 
 TOC_FENCE = re.compile(r'^```+\s*toc\s*$')
 FENCE = re.compile(r'^```+')
@@ -52,6 +54,18 @@ def setting(section, key, fallback, root=ROOT):
     if isinstance(fallback, (int, float)):
         return type(fallback)(config.get(section, key, fallback=fallback))
     return config.get(section, key, fallback=fallback)
+
+
+def page_setting(page, key, fallback, root=ROOT):
+    """A setting for one page: its ``[page PATH]`` section of config.ini
+    (a translated page has its English page's), else ``[build]``'s, else
+    the fallback; converted to the fallback's type."""
+    english = english_of(page, root) or Path(page)
+    section = f'page {english.as_posix()}'
+    config = read_config(root)
+    if config.has_option(section, key):
+        return setting(section, key, fallback, root)
+    return setting('build', key, fallback, root)
 
 
 def lib_file(tab, root=ROOT):

@@ -5,6 +5,7 @@ lists them. Standard library only: it runs on the system Python and
 leaves the work to builder.pipeline.
 """
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def parser():
         prog='python3 -m builder',
         description="Build and test the Builders' Guide. "
         "`python3 -m builder COMMAND --help` lists a command's options.")
+    top.add_argument('--debug', action='store_true',
+                     help='show the traceback of an error in the build '
+                     'itself, instead of its one-line message')
     sub = top.add_subparsers(dest='command', metavar='COMMAND',
                              required=True)
     cmd = {name: sub.add_parser(name, help=text, description=text)
@@ -93,11 +97,25 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.debug:
+        os.environ[book.DEBUG] = '1'
     run = globals()['command_' + args.command]
     try:
         run(args)
     except envs.EnvError as error:
         sys.exit(f'[env] {error}')
+    except pipeline.Interrupted as stop:
+        print(stop.code, file=sys.stderr, flush=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit('[build] interrupted; what was left half-done is redone by '
+                 'the next build')
+    except Exception as error:
+        if args.debug:
+            raise
+        sys.exit(f'[build] {args.command} failed: {type(error).__name__}: '
+                 f'{error} (run `python3 -m builder --debug '
+                 f'{args.command} ...` for the traceback)')
 
 
 def command_lint(args):

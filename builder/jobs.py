@@ -53,34 +53,55 @@ def likely_next(job, next_job, more_may_come):
     return job if more_may_come else None
 
 
-def start_workers(queue, count, make_client, report):
+class Workers:
     """Threads that execute queued notebooks until the queue is closed.
 
     make_client(index) starts a worker's executor at once, so Python and
     nbclient load while the prepare step still runs; report(job, answer)
-    is called under one lock, so it may update shared state.
+    is called holding ``lock``, which the caller also holds whenever it
+    touches what report updates. stop() ends every executor at once and
+    reports nothing more.
     """
-    lock = threading.Lock()
 
-    def work(index):
-        client = make_client(index)
+    def __init__(self, queue, count, make_client, report):
+        self.queue, self.report = queue, report
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.clients = [None] * count
+        self.threads = [threading.Thread(target=self.work,
+                                         args=(i, make_client),
+                                         daemon=True) for i in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def work(self, index, make_client):
+        client = self.clients[index] = make_client(index)
+        if self.stopping.is_set():  # stop() came while it started
+            client.stop()
+            return
         try:
-            while True:
-                job, next_job, more = queue.get()
-                if job is None:
+            while not self.stopping.is_set():
+                job, next_job, more = self.queue.get()
+                if job is None or self.stopping.is_set():
                     return
-                upcoming = likely_next(job, next_job, more)
-                answer = client.run(job, upcoming)
-                with lock:
-                    report(job, answer)
+                answer = client.run(job, likely_next(job, next_job, more))
+                with self.lock:
+                    if not self.stopping.is_set():
+                        self.report(job, answer)
         finally:
-            client.close()
+            if not self.stopping.is_set():
+                client.close()
 
-    threads = [threading.Thread(target=work, args=(i,), daemon=True)
-               for i in range(count)]
-    for thread in threads:
-        thread.start()
-    return threads
+    def join(self):
+        for thread in self.threads:
+            thread.join()
+
+    def stop(self):
+        self.stopping.set()
+        self.queue.close()
+        for client in self.clients:
+            if client is not None:
+                client.stop()
 
 
 def all_jobs(pages, tabs):

@@ -9,10 +9,12 @@ starts a step of builder.tools in the tools environment and reads its
 JSON lines. builder.state decides what is current; a stage with nothing
 to do starts no process.
 """
+import contextlib
+import fcntl
 import json
 import os
+import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,17 +40,50 @@ def tools_env():
 
 
 def tool(step, *args, **popen):
-    """Start a step of builder.tools in the tools environment."""
+    """Start a step of builder.tools in the tools environment, in a
+    session of its own: a Ctrl-C reaches the driver, which ends it."""
     cmd = [str(envs.python(envs.TOOLS)), '-m', f'builder.tools.{step}',
            *args]
     return subprocess.Popen(cmd, cwd=book.ROOT, env=tools_env(), text=True,
-                            **popen)
+                            start_new_session=True, **popen)
+
+
+def end(proc):
+    """End a tool and whatever it started."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def run_tool(step, *args, quiet=False):
     """Run a step to its end; its exit code."""
     proc = tool(step, *args, stdout=subprocess.DEVNULL if quiet else None)
-    return proc.wait()
+    try:
+        return proc.wait()
+    finally:
+        end(proc)
+
+
+@contextlib.contextmanager
+def build_lock():
+    """One build of a clone at a time: a second one waits for the first,
+    then finds its work done."""
+    book.BUILD.mkdir(parents=True, exist_ok=True)
+    with open(book.BUILD / '.lock', 'a+') as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or 'another process'
+            say(f'[build] another build of this clone is running ({holder});'
+                ' waiting for it to finish')
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f'pid {os.getpid()}')
+        lock.flush()
+        yield
 
 
 def stage_lint():
@@ -113,19 +148,24 @@ def prepared(tabs, dry_run=False):
     order = execution_order(tabs, state.load_timings())
     args = ['--tabs', ','.join(order)] + (['--dry-run'] if dry_run else [])
     proc = tool('prepare', *args, stdout=subprocess.PIPE)
-    for line in proc.stdout:
-        item = json.loads(line)
-        if 'lib' in item:
-            verb = 'would regenerate' if dry_run else 'regenerated'
-            say(f'[lib] {verb} {item["lib"]} from the #@save cells')
-        elif item['status'] == 'failed':
-            proc.kill()
-            raise BuildError(f'FAILED {item["page"]} [{item["tab"]}]: '
-                             f'{item["cause"]}')
-        else:
-            yield book.Job(Path(item['page']), item['tab']), item['status']
-    if proc.wait() != 0:
-        raise BuildError('[prepare] failed; see the messages above')
+    try:
+        for line in proc.stdout:
+            item = json.loads(line)
+            if 'lib' in item:
+                verb = 'would regenerate' if dry_run else 'regenerated'
+                say(f'[lib] {verb} {item["lib"]} from the #@save cells')
+            elif item.get('status') == 'failed':
+                where = item['page'] + (f':{item["line"]}'
+                                        if item.get('line') else '')
+                raise BuildError(f'FAILED {where} [{item["tab"]}]: '
+                                 f'{item["cause"]}')
+            else:
+                yield (book.Job(Path(item['page']), item['tab']),
+                       item['status'])
+        if proc.wait() != 0:
+            raise BuildError('[prepare] failed; see the message above')
+    finally:
+        end(proc)
 
 
 def describe_failure(job, answer):
@@ -142,7 +182,7 @@ def stage_eval(tabs, workers=0):
     timings = state.load_timings()
     statuses, failed, queue = {}, [], jobs.JobQueue()
 
-    def report(job, answer):
+    def report(job, answer):  # called holding pool.lock
         statuses[job] = answer['status']
         executed = sum(1 for s in statuses.values()
                        if s in ('executed', 'failed'))
@@ -155,30 +195,52 @@ def stage_eval(tabs, workers=0):
 
     # With nothing to prepare, no process starts at all
     busy = needs_prepare(tabs)
-    threads = jobs.start_workers(
-        queue, workers or os.cpu_count() or 2,
-        lambda i: worker.Client(f'worker{i}'), report) if busy else []
+    pool = jobs.Workers(queue, workers or os.cpu_count() or 2,
+                        lambda i: worker.Client(f'worker{i}'), report) \
+        if busy else None
     try:
         for job, status in prepared(tabs) if busy else []:
-            statuses[job] = status
+            with pool.lock:
+                statuses[job] = status
             if status == 'run':
                 queue.put(job)
-    finally:
         queue.close()
-        for thread in threads:
-            thread.join()
-    # Read only now: prepare records the d2l modules' key meanwhile
-    recorded = state.load()
-    state.vouch(recorded, all_jobs, {job for job, _ in failed})
-    state.save(recorded)
-    if busy:
-        state.save_timings(timings)
+        if pool:
+            pool.join()
+    except BaseException as error:
+        if pool:
+            pool.stop()
+        # What finished is kept and vouched for: the next build resumes
+        finish_eval(all_jobs, failed, timings, busy)
+        if isinstance(error, KeyboardInterrupt):
+            left = [job for job in all_jobs if job not in statuses
+                    or statuses[job] == 'run']
+            raise Interrupted(
+                f'[eval] interrupted: {len(all_jobs) - len(left)} of '
+                f'{len(all_jobs)} notebooks are done and kept; '
+                f'{len(left)} left undone ({", ".join(map(str, left[:6]))}'
+                f'{", ..." if len(left) > 6 else ""})') from None
+        raise
+    finish_eval(all_jobs, failed, timings, busy)
     summarize(all_jobs, statuses, time.time() - tik)
     if failed:
         for job, answer in failed:
             say(describe_failure(job, answer))
         raise BuildError(f'[eval] {len(failed)} notebook(s) failed; no HTML '
                          'is built from this run')
+
+
+def finish_eval(all_jobs, failed, timings, busy):
+    # Read only now: prepare records the d2l modules' key meanwhile
+    recorded = state.load()
+    state.vouch(recorded, all_jobs, {job for job, _ in failed})
+    state.save(recorded)
+    if busy:
+        state.save_timings(timings)
+
+
+class Interrupted(BuildError):
+    """Ctrl-C: the build stopped, keeping what was done."""
 
 
 def summarize(all_jobs, statuses, seconds):
@@ -255,17 +317,20 @@ def build(tabs, langs, html=True, workers=0):
     tik = time.time()
     stage_lint()
     stage_envs(envs.names(tabs))
-    stage_eval(tabs, workers)
-    stage_localize(tabs, langs)
-    if html:
-        stage_html(tabs, langs)
+    with build_lock():
+        stage_eval(tabs, workers)
+        stage_localize(tabs, langs)
+        if html:
+            stage_html(tabs, langs)
     say(f'[build] done in {time.time() - tik:.1f} s')
 
 
 def plan(tabs):
     """What the prepare step would do; writes nothing, starts no kernel."""
     stage_envs([envs.TOOLS])
-    steps = prepared(tabs, dry_run=True) if needs_prepare(tabs) else []
+    with build_lock():
+        steps = list(prepared(tabs, dry_run=True)) if needs_prepare(tabs) \
+            else []
     return sorted([str(job.page), job.tab, status] for job, status in steps)
 
 

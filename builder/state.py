@@ -27,6 +27,7 @@ recorded, and where:
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -124,6 +125,19 @@ def metadata(source, code, parts):
     return {'source': source, 'code': code, 'parts': parts}
 
 
+REPORTED = set()
+
+
+def unreadable(path, cause):
+    """Say once that a cache file cannot be read and will be made again."""
+    if path not in REPORTED:
+        REPORTED.add(path)
+        shown = path.relative_to(book.ROOT) if path.is_relative_to(
+            book.ROOT) else path
+        print(f'[cache] {shown} cannot be read ({cause}); it is made again',
+              file=sys.stderr, flush=True)
+
+
 def recorded(job, root=book.ROOT):
     """The keys an executed notebook records, or None if there is none
     that can be read (a notebook cut short by a crash counts as none)."""
@@ -131,9 +145,14 @@ def recorded(job, root=book.ROOT):
     try:
         with path.open(encoding='utf-8') as f:
             meta = json.load(f)['metadata'][META]
-        return meta if 'source' in meta and 'code' in meta else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        if 'source' in meta and 'code' in meta:
+            return meta
+        unreadable(path, 'made by an older build')
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        unreadable(path, type(error).__name__)
+    return None
 
 
 def has_cells(meta):
@@ -155,8 +174,11 @@ def load(root=book.ROOT):
         state = json.loads(path.read_text(encoding='utf-8'))
         if state.get('format') == FORMAT:
             return state
-    except (OSError, ValueError, AttributeError):
+        unreadable(path, 'made by an older build')
+    except FileNotFoundError:
         pass
+    except (OSError, ValueError, AttributeError) as error:
+        unreadable(path, type(error).__name__)
     return {'format': FORMAT}
 
 

@@ -49,27 +49,41 @@ def test_likely_next_is_the_queued_job_else_the_same_framework():
 
 
 class FakeClient:
-    def __init__(self, ran, closed):
-        self.ran, self.closed = ran, closed
+    def __init__(self, ran, ended):
+        self.ran, self.ended = ran, ended
 
     def run(self, job, upcoming):
         self.ran.append((job, upcoming))
         return {'status': 'executed', 'seconds': 0}
 
     def close(self):
-        self.closed.append(self)
+        self.ended.append('closed')
+
+    def stop(self):
+        self.ended.append('stopped')
 
 
 def test_workers_run_every_job_once_and_close_their_clients():
-    queue, ran, closed, reported = jobs.JobQueue(), [], [], []
-    threads = jobs.start_workers(
-        queue, 2, lambda i: FakeClient(ran, closed),
-        lambda job, answer: reported.append(job))
+    queue, ran, ended, reported = jobs.JobQueue(), [], [], []
+    workers = jobs.Workers(queue, 2, lambda i: FakeClient(ran, ended),
+                           lambda job, answer: reported.append(job))
     for job in (A, B, C, T):
         queue.put(job)
     queue.close()
-    for thread in threads:
-        thread.join(5)
+    workers.join()
     assert sorted(map(str, reported)) == sorted(map(str, (A, B, C, T)))
     assert sorted(str(job) for job, _ in ran) == sorted(map(str, reported))
-    assert len(closed) == 2
+    assert ended == ['closed', 'closed']
+
+
+def test_stopped_workers_report_nothing_more_and_stop_their_clients():
+    queue, ran, ended, reported = jobs.JobQueue(), [], [], []
+    workers = jobs.Workers(queue, 2, lambda i: FakeClient(ran, ended),
+                           lambda job, answer: reported.append(job))
+    while None in workers.clients:
+        threading.Event().wait(0.01)
+    workers.stop()
+    queue.put(A)
+    workers.join()
+    assert reported == [] and ran == []
+    assert ended == ['stopped', 'stopped']

@@ -3,6 +3,7 @@
 These import the tools environment's packages (d2lbook, nbformat,
 jupyter_client), which `make test` runs them in.
 """
+import asyncio
 import json
 import sys
 import time
@@ -71,32 +72,54 @@ def test_cell_ids_come_from_position_and_content():
     nbformat.validate(notebooks.stable_ids(nb))
 
 
-@pytest.fixture
 def python_kernels():
     """Kernels of this environment's own Python, started as the build
     starts a framework's kernels."""
     specs = Path(sys.prefix) / 'share' / 'jupyter' / 'kernels'
-    pool = kernels.Kernels(spec=lambda tab: (specs, 'python3'))
-    yield pool
-    pool.discard()
+    return kernels.Kernels(spec=lambda tab: (specs, 'python3'))
 
 
-def test_a_prestarted_kernel_is_taken_for_its_folder(python_kernels,
-                                                     tmp_path):
-    python_kernels.prestart('py', tmp_path)
-    waiting = python_kernels.warm['py'][1]
-    assert python_kernels.take('py', tmp_path) is waiting
-    assert 'py' not in python_kernels.warm
-    waiting.shutdown_kernel(now=True)
+def test_a_prestarted_kernel_is_taken_for_its_folder(tmp_path):
+    async def scenario():
+        pool = python_kernels()
+        pool.prestart('py', tmp_path)
+        waiting = pool.warm['py'][1]
+        km = await pool.take('py', tmp_path)
+        assert km is await waiting and 'py' not in pool.warm
+        assert await km.is_alive()
+        await pool.shutdown(km)
+        assert not await km.is_alive() and pool.alive == set()
+        await pool.discard()
+    asyncio.run(scenario())
 
 
-def test_a_kernel_started_for_another_folder_is_replaced(python_kernels,
-                                                         tmp_path):
-    other = tmp_path / 'other'
-    other.mkdir()
-    python_kernels.prestart('py', other)
-    waiting = python_kernels.warm['py'][1]
-    fresh = python_kernels.take('py', tmp_path)
-    assert fresh is not waiting and not waiting.is_alive()
-    assert fresh.is_alive()
-    fresh.shutdown_kernel(now=True)
+def test_a_kernel_started_for_another_folder_is_replaced(tmp_path):
+    async def scenario():
+        pool = python_kernels()
+        other = tmp_path / 'other'
+        other.mkdir()
+        pool.prestart('py', other)
+        waiting = await pool.warm['py'][1]
+        fresh = await pool.take('py', tmp_path)
+        assert fresh is not waiting
+        assert not await waiting.is_alive() and await fresh.is_alive()
+        await pool.discard()
+        assert not await fresh.is_alive()
+    asyncio.run(scenario())
+
+
+def test_at_most_one_kernel_waits_whatever_its_framework(tmp_path):
+    async def scenario():
+        pool = python_kernels()
+        pool.prestart('a', tmp_path)
+        first = await pool.warm['a'][1]
+        pool.prestart('b', tmp_path)
+        assert list(pool.warm) == ['b']
+        await pool.warm['b'][1]
+        for _ in range(100):
+            if not await first.is_alive():
+                break
+            await asyncio.sleep(0.05)
+        assert not await first.is_alive()
+        await pool.discard()
+    asyncio.run(scenario())

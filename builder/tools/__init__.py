@@ -17,6 +17,8 @@ import them, never the reverse.
 import argparse
 import json
 import logging
+import os
+import sys
 
 from builder import book
 
@@ -41,3 +43,28 @@ def arguments(description, **extra):
 def emit(**message):
     """Tell the driver one thing, as a JSON line."""
     print(json.dumps(message), flush=True)
+
+
+# What a step works on now (a page, a framework, a site), for its message
+CONTEXT = {'what': ''}
+
+
+def working_on(what):
+    CONTEXT['what'] = what
+
+
+def run_step(name, main):
+    """Run a step's main; an error ends it with one line naming what it
+    was working on, not a traceback (unless the build runs with --debug).
+    """
+    try:
+        main()
+    except KeyboardInterrupt:
+        raise SystemExit(130)
+    except Exception as error:
+        if os.environ.get(book.DEBUG):
+            raise
+        what = f' {CONTEXT["what"]}' if CONTEXT['what'] else ''
+        print(f'[{name}] FAILED{what}: {type(error).__name__}: {error}',
+              file=sys.stderr, flush=True)
+        raise SystemExit(1)

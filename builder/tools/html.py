@@ -32,7 +32,7 @@ from d2lbook.sphinx import prepare_sphinx_env
 from builder import book, state
 from builder.book import BUILD, ROOT, Job, pages
 from builder.state import write_if_changed
-from builder.tools import arguments
+from builder.tools import arguments, run_step, working_on
 
 HTML = BUILD / 'html'
 # The folder that the sphinx-mathjax-offline package installs
@@ -131,11 +131,16 @@ def converted(site, page, nb):
                for cell in nb.cells]
     digest = state.digest(json.dumps(content, sort_keys=True))
     record = rst / site.local(page).with_suffix('.rst.json')
-    if record.exists():
+    try:
         old = json.loads(record.read_text())
         if old['digest'] == digest and all((rst / f).exists()
                                            for f in old['files']):
             return [Path(f) for f in old['files']] + [record.relative_to(rst)]
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        state.unreadable(record, type(error).__name__)
+    working_on(str(page))
     files = to_rst(nb, site.local(page))
     for rel, data in files.items():
         if write_if_changed(rst / rel, data):
@@ -177,6 +182,7 @@ def build(tabs, site):
                 and old.suffix in ('.rst', '.json', '.svg', '.png')
                 and old not in wanted and not old.name == 'conf.py'):
             old.unlink()
+    working_on(f'the {site.lang or "en"} site')
     prepare_sphinx_env(config)
     own_static(config, rst)
     for resource in (*config.build['resources'].split(),
@@ -308,6 +314,7 @@ def publish_notebooks(tabs, site, notebooks):
 def main():
     args = arguments(__doc__.splitlines()[0])
     lang = args.langs[0] if args.langs else ''
+    working_on(f'the {lang or "en"} site')
     try:
         build(args.tabs, Site(lang))
     except StaleBuild as error:
@@ -315,4 +322,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_step('html', main)

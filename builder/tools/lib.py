@@ -12,14 +12,58 @@ from pathlib import Path
 from d2lbook import library
 
 from builder import book, state
-from builder.tools import arguments
+from builder.markdown import cells
+from builder.tools import arguments, run_step
+
+
+class SaveError(Exception):
+    """A #@save cell that d2lbook cannot put into the d2l module."""
+
+    def __init__(self, page, line, tab, cause):
+        super().__init__(cause)
+        self.page, self.line, self.tab, self.cause = page, line, tab, cause
 
 
 def generate(tab, target):
     """Write the module of one framework, regenerated, to target."""
     shutil.copyfile(book.lib_file(tab), target)
     pages = [str(book.ROOT / p) for p in book.pages()]
-    library.save_tab(pages, str(target), tab, book.tabs()[0])
+    try:
+        library.save_tab(pages, str(target), tab, book.tabs()[0])
+    except Exception as error:
+        raise locate(tab, error) from error
+
+
+def locate(tab, error):
+    """The page and #@save cell that make d2lbook fail: each page is
+    saved alone until one fails, and its cell is the one that names
+    what d2lbook missed (the first #@save cell of the page otherwise)."""
+    cause = f'{type(error).__name__}: {error}'
+    missing = str(error.args[0]) if error.args else ''
+    with tempfile.TemporaryDirectory() as tmp:
+        for page in book.pages():
+            target = Path(tmp) / book.lib_file(tab).name
+            shutil.copyfile(book.lib_file(tab), target)
+            try:
+                library.save_tab([str(book.ROOT / page)], str(target), tab,
+                                 book.tabs()[0])
+                continue
+            except Exception:
+                pass
+            text = (book.ROOT / page).read_text(encoding='utf-8')
+            saved = [c for c in cells(page, text)
+                     if any('#@save' in t for _, t in c.source)]
+            named = [c for c in saved if missing and any(
+                missing in t for _, t in c.source)]
+            cell = (named or saved or [None])[0]
+            hint = (f' (a class that @d2l.add_to_class extends must itself '
+                    f'be saved with #@save)' if 'add_to_class' in ''.join(
+                        t for _, t in (cell.source if cell else [])) else '')
+            return SaveError(page, cell.line if cell else None, tab,
+                             f'#@save cell cannot be saved into '
+                             f'{book.lib_file(tab).relative_to(book.ROOT)}: '
+                             f'{cause}{hint}')
+    return SaveError(None, None, tab, cause)
 
 
 def stale_modules():
@@ -37,7 +81,11 @@ def stale_modules():
 def main():
     args = arguments(__doc__.splitlines()[0],
                      check='only say which modules differ; exit 1 if any')
-    stale = stale_modules()
+    try:
+        stale = stale_modules()
+    except SaveError as error:
+        where = f'{error.page}:{error.line}' if error.page else 'd2l'
+        raise SystemExit(f'FAILED {where} [{error.tab}]: {error.cause}')
     for tab, text in stale:
         rel = book.lib_file(tab).relative_to(book.ROOT)
         if args.check:
@@ -51,4 +99,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_step('lib', main)

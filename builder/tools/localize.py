@@ -10,7 +10,8 @@ one JSON line per notebook written.
 from d2lbook.config import Config
 
 from builder import book, state
-from builder.tools import arguments, emit, notebooks
+from builder.tools import (arguments, emit, notebooks, run_step,
+                           working_on)
 
 
 def localize(job, english, config):
@@ -38,10 +39,11 @@ def main():
                 job = book.Job(book.translated(lang, page), tab)
                 if state.is_current(job):
                     continue
+                working_on(str(job))
                 english = notebooks.read(book.ROOT / book.Job(page, tab).out)
                 localize(job, english, config)
                 emit(page=str(job.page), tab=tab)
 
 
 if __name__ == '__main__':
-    main()
+    run_step('localize', main)

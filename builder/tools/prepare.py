@@ -17,7 +17,8 @@ With --dry-run it prints the same lines and writes nothing.
 from d2lbook.config import Config
 
 from builder import book, state
-from builder.tools import arguments, emit, lib, notebooks
+from builder.tools import (arguments, emit, lib, notebooks, run_step,
+                           working_on)
 
 
 def previous_outputs(path, code):
@@ -79,7 +80,12 @@ def regenerate_lib(dry_run):
 def main():
     args = arguments(__doc__.splitlines()[0],
                      dry_run='report what would be done, write nothing')
-    regenerate_lib(args.dry_run)
+    try:
+        regenerate_lib(args.dry_run)
+    except lib.SaveError as error:
+        emit(page=str(error.page or 'the #@save cells'), line=error.line,
+             tab=error.tab, status='failed', cause=error.cause)
+        raise SystemExit(1)
     config = Config(config_fname=str(book.ROOT / 'config.ini'))
     # Framework by framework, in the order given: the driver starts
     # executing the first notebooks while later ones are prepared
@@ -88,6 +94,7 @@ def main():
             job = book.Job(page, tab)
             if state.is_current(job):
                 continue
+            working_on(str(job))
             try:
                 status = prepare(job, config, args.dry_run)
             except Exception as error:  # a page d2lbook cannot read
@@ -98,4 +105,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_step('prepare', main)
