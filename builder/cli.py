@@ -31,28 +31,25 @@ COMMANDS = {
 }
 
 
-def frameworks(raw):
-    known = book.tabs()
-    chosen = known if raw in ('', 'all') else [
-        t.strip() for t in raw.split(',') if t.strip()]
-    unknown = [t for t in chosen if t not in known]
+def chosen(raw, known, kind, empty=()):
+    """The comma-separated names of raw, each one of known; 'all' is
+    every one, and the words in empty none."""
+    names = known if raw == 'all' else [] if raw in empty else [
+        name.strip() for name in raw.split(',') if name.strip()]
+    unknown = [name for name in names if name not in known]
     if unknown:
         raise argparse.ArgumentTypeError(
-            f'unknown framework(s) {", ".join(unknown)}; config.ini has '
+            f'unknown {kind} {", ".join(unknown)}; config.ini has '
             f'{", ".join(known)}')
-    return chosen
+    return names
+
+
+def frameworks(raw):
+    return chosen(raw or 'all', book.tabs(), 'framework(s)')
 
 
 def languages(raw):
-    known = book.languages()
-    chosen = known if raw == 'all' else [] if raw in ('none', '') else [
-        lang.strip() for lang in raw.split(',') if lang.strip()]
-    unknown = [lang for lang in chosen if lang not in known]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f'unknown language(s) {", ".join(unknown)}; config.ini has '
-            f'{", ".join(known)}')
-    return chosen
+    return chosen(raw, book.languages(), 'language(s)', ('none', ''))
 
 
 def parser():
