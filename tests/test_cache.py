@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from builder import book
+from builder import book as the_book
 from conftest import ROOT, TABS, copy_book
 
 pytestmark = pytest.mark.book
@@ -20,7 +20,7 @@ def book(tmp_path):
     """A copy of the book together with the outputs of the last build."""
     copy_book(tmp_path)
     for tab in TABS:
-        shutil.copytree(book.eval_dir(tab), tmp_path / '_build' /
+        shutil.copytree(the_book.eval_dir(tab), tmp_path / '_build' /
                         f'eval_{tab}')
     shutil.copy2(ROOT / '_build' / 'state.json', tmp_path / '_build')
     return tmp_path
@@ -53,7 +53,7 @@ def test_an_unchanged_book_prepares_nothing(book):
 
 
 def test_prose_edit_refreshes_text_and_starts_no_kernel(book):
-    notebooks = {tab: book / book.Job(Path(PAGE), tab).out
+    notebooks = {tab: book / the_book.Job(Path(PAGE), tab).out
                  for tab in TABS}
     before = {tab: outputs(path) for tab, path in notebooks.items()}
     others = {p: p.stat().st_mtime_ns for p in
@@ -86,7 +86,8 @@ def test_changing_a_pin_invalidates_only_that_frameworks_notebooks(book):
     requirements.write_text(text.replace(pinned.group(0), 'optax==0.0.1'))
     steps = plan(book)
     assert {s[1] for s in steps} == {'jax'}
-    with_code = [p for p in book.pages() if '%%tab' in (ROOT / p).read_text()]
+    with_code = [p for p in the_book.pages()
+                 if '%%tab' in (ROOT / p).read_text()]
     assert sorted(s[0] for s in steps if s[2] == 'run') == \
         sorted(str(p) for p in with_code)
 
@@ -111,7 +112,7 @@ def translated_notebooks(root):
 def test_english_prose_edit_leaves_every_translation_alone(book):
     driver(book, 'eval')
     before = translated_notebooks(book)
-    assert len(before) == 3 * len(TABS) * len(book.pages())
+    assert len(before) == 3 * len(TABS) * len(the_book.pages())
     edit(book, 'Training a model is only part of working with it.',
          'Training a model is only one part of working with it.')
     log = driver(book, 'eval')
