@@ -69,8 +69,10 @@ def run_tool(step, *args, quiet=False):
 def build_lock():
     """One build of a clone at a time: a second one waits for the first,
     then finds its work done."""
-    book.BUILD.mkdir(parents=True, exist_ok=True)
-    with open(book.BUILD / '.lock', 'a+') as lock:
+    # Beside the logs: it names the process that holds it
+    path = book.BUILD / 'logs' / 'build.lock'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a+') as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -94,8 +94,9 @@ def small_book(root):
 
 
 def written(root):
-    """Every file the build wrote, but its logs and Sphinx's own cache
-    (pickles holding the sources' times)."""
+    """Every file the build wrote, but its logs (with the lock, which
+    names the process holding it) and Sphinx's own cache (pickles holding
+    the sources' times)."""
     build = root / '_build'
     return {str(p.relative_to(build)): p.read_bytes()
             for p in sorted(build.rglob('*')) if p.is_file()
