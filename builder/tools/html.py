@@ -1,7 +1,8 @@
 """Merge the frameworks' executed notebooks into tabbed pages; run Sphinx.
 
-``<tools python> -m builder.tools.html --tabs A,B [--langs ko]`` builds
-one site: English, or the one translation named. It reads only the
+``<tools python> -m builder.tools.html --tabs A,B [--langs en,ko]``
+builds the sites named, in one process: English (``en``, the default)
+and the translations. It reads only the
 executed notebooks that the runs recorded in _build/state.json and
 refuses any notebook whose key differs, so no page is ever built from a
 stale or missing framework. A file is rewritten only when its content
@@ -14,8 +15,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ from d2lbook import rst as rst_lib
 from d2lbook.config import Config
 from d2lbook.slides import remove_slide_marks
 from d2lbook.sphinx import prepare_sphinx_env
+from sphinx.cmd.build import build_main
 
 from builder import book, state
 from builder.book import BUILD, ROOT, Job, pages
@@ -202,13 +203,14 @@ def build(tabs, site):
         'build', 'warning_is_error', True) else []
     # Sphinx's own cache stays out of the published site
     doctrees = BUILD / 'doctrees' / (site.lang or 'en')
-    cmd = ['sphinx-build', '-b', 'html', '-q', *strict, '-j', '2',
-           '-d', str(doctrees), '-c', str(rst), str(rst), str(site.html)]
-    proc = subprocess.run([str(Path(sys.executable).parent / cmd[0])]
-                          + cmd[1:])
-    if proc.returncode != 0:
-        raise SystemExit(f'[html] sphinx-build failed (exit {proc.returncode})'
-                         '; see the warnings above')
+    # Sphinx runs in this process: every site built here shares one
+    # import of Sphinx and d2lbook. With a few pages, reading them in
+    # parallel costs more in forked processes than it saves
+    code = build_main(['-b', 'html', '-q', *strict, '-d', str(doctrees),
+                       '-c', str(rst), str(rst), str(site.html)])
+    if code != 0:
+        raise SystemExit(f'[html] {site.lang or "en"}: sphinx-build failed '
+                         f'(exit {code}); see the warnings above')
     # Sphinx copies static files only when some page is out of date: an
     # edit of the page script or style alone would never reach the HTML
     copy_changed(rst / '_static', site.html / '_static')
@@ -365,11 +367,15 @@ def publish_notebooks(tabs, site, notebooks):
 
 def main():
     args = arguments(__doc__.splitlines()[0])
-    lang = args.langs[0] if args.langs else ''
-    try:
-        build(args.tabs, Site(lang))
-    except StaleBuild as error:
-        raise SystemExit(f'[html] refusing to build: {error}')
+    # One process builds every site named, 'en' being the English one
+    for lang in args.langs or ['en']:
+        tik = time.time()
+        try:
+            build(args.tabs, Site('' if lang == 'en' else lang))
+        except StaleBuild as error:
+            raise SystemExit(f'[html] refusing to build: {error}')
+        print(f'[html] {lang}: Sphinx and downloads done in '
+              f'{time.time() - tik:.1f} s', flush=True)
 
 
 if __name__ == '__main__':
