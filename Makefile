@@ -35,8 +35,12 @@ jupyter:
 	py=$$($(PYTHON) -m builder python $(TAB)) && \
 	  cd _build/eval_$(TAB) && PYTHONPATH=$(CURDIR) $$py -m jupyter lab
 
+# The HTML for this machine only; HOST=0.0.0.0 (or an address) serves it
+# to the network as well
+HOST ?= 127.0.0.1
+PORT ?= 8000
 serve:
-	$(PYTHON) -m http.server --directory _build/html 8000
+	$(PYTHON) -m http.server --bind $(HOST) --directory _build/html $(PORT)
 
 clean:
 	rm -rf _build

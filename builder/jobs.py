@@ -63,9 +63,9 @@ class Workers:
     reports nothing more.
     """
 
-    def __init__(self, queue, count, make_client, report):
+    def __init__(self, queue, count, make_client, report, lock=None):
         self.queue, self.report = queue, report
-        self.lock = threading.Lock()
+        self.lock = lock or threading.Lock()
         self.stopping = threading.Event()
         self.clients = [None] * count
         self.threads = [threading.Thread(target=self.work,

@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -184,7 +185,7 @@ def stage_eval(tabs, workers=0):
     timings = state.load_timings()
     statuses, failed, queue = {}, [], jobs.JobQueue()
 
-    def report(job, answer):  # called holding pool.lock
+    def report(job, answer):  # called holding lock
         statuses[job] = answer['status']
         executed = sum(1 for s in statuses.values()
                        if s in ('executed', 'failed'))
@@ -195,16 +196,19 @@ def stage_eval(tabs, workers=0):
         else:
             state.record_seconds(timings, job, answer['seconds'])
 
-    # With nothing to prepare, no process starts at all
+    # With nothing to prepare, no process starts at all; the executors
+    # start with the first notebook that needs a kernel, so an edit of
+    # prose alone starts none
     busy = needs_prepare(tabs)
-    pool = jobs.Workers(queue, workers or os.cpu_count() or 2,
-                        lambda i: worker.Client(f'worker{i}'), report) \
-        if busy else None
+    lock, pool = threading.Lock(), None
     try:
         for job, status in prepared(tabs) if busy else []:
-            with pool.lock:
+            with lock:
                 statuses[job] = status
             if status == 'run':
+                pool = pool or jobs.Workers(
+                    queue, workers or os.cpu_count() or 2,
+                    lambda i: worker.Client(f'worker{i}'), report, lock)
                 queue.put(job)
         queue.close()
         if pool:
@@ -286,32 +290,36 @@ def stage_localize(tabs, langs):
 
 
 def stage_html(tabs, langs):
-    for lang in [''] + list(langs):
-        build_site(tabs, lang)
-
-
-def build_site(tabs, lang):
+    """Build the sites whose inputs changed, all in one tools process."""
     tik = time.time()
-    name = lang or 'en'
     recorded = state.load()
-    key = state.site_key(recorded, tabs, lang)
-    index = book.BUILD / 'html' / lang / 'index.html'
-    site = index.parent.relative_to(book.ROOT)
-    if recorded.get('sites', {}).get(name) == key and index.exists():
-        say(f'[html] {name}: {site} is up to date')
+    keys, stale = {}, []
+    for lang in [''] + list(langs):
+        name = lang or 'en'
+        keys[name] = state.site_key(recorded, tabs, lang)
+        index = book.BUILD / 'html' / lang / 'index.html'
+        if recorded.get('sites', {}).get(name) == keys[name] and \
+                index.exists():
+            say(f'[html] {name}: {index.parent.relative_to(book.ROOT)} is '
+                'up to date')
+        else:
+            stale.append(name)
+    if not stale:
         return
-    # Forget the site's key first: an interrupted step is always redone
-    recorded.setdefault('sites', {}).pop(name, None)
+    # Forget the sites' keys first: an interrupted step is always redone
+    for name in stale:
+        recorded.setdefault('sites', {}).pop(name, None)
     state.save(recorded)
-    args = ['--tabs', ','.join(tabs)] + (['--langs', lang] if lang else [])
-    if run_tool('html', *args):
-        raise BuildError(f'[html] {name} failed; _build/html is not a good '
-                         'build')
+    if run_tool('html', '--tabs', ','.join(tabs), '--langs',
+                ','.join(stale)):
+        raise BuildError(f'[html] {", ".join(stale)} failed; _build/html is '
+                         'not a good build')
     recorded = state.load()
-    recorded.setdefault('sites', {})[name] = key
+    for name in stale:
+        recorded.setdefault('sites', {})[name] = keys[name]
     state.save(recorded)
-    say(f'[html] {name}: {site} built in '
-        f'{time.time() - tik:.0f} s ({", ".join(tabs)})')
+    say(f'[html] {", ".join(stale)} built in {time.time() - tik:.0f} s '
+        f'({", ".join(tabs)})')
 
 
 def build(tabs, langs, html=True, workers=0):

@@ -236,6 +236,15 @@
     });
   }
 
+  // Code and outputs scroll sideways on narrow screens; a keyboard
+  // reader scrolls them once they can take the focus
+  function makeScrollable() {
+    var blocks = document.querySelectorAll('div.highlight pre, pre.output');
+    Array.prototype.forEach.call(blocks, function (pre) {
+      pre.setAttribute('tabindex', '0');
+    });
+  }
+
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
       return navigator.clipboard.writeText(text);
@@ -272,6 +281,7 @@
     addDownloads();
     addLanguages();
     addCopyButtons();
+    makeScrollable();
     show(initialChoice());
   });
 }());

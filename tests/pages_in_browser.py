@@ -1,12 +1,15 @@
 """Fixtures for tests that open the built pages in Debian's Chromium."""
 import functools
 import http.server
+import os
 import shutil
+import subprocess
 import threading
 from urllib.parse import urlsplit
 
 import pytest
 
+from builder import envs
 from conftest import ROOT
 
 HTML = ROOT / '_build' / 'html'
@@ -28,6 +31,40 @@ def server():
     thread.start()
     yield f'http://127.0.0.1:{httpd.server_address[1]}/'
     httpd.shutdown()
+
+
+# axe-core, the accessibility checker, from the npm registry
+AXE = 'axe-core@4.14.1'
+
+
+def ensure_axe():
+    """axe-core's script, installed by npm when missing into a folder
+    beside the environments (outside the clone and _build), once per
+    version; Debian's npm is installed first if the machine has none."""
+    folder = envs.cache_root().parent / 'npm' / AXE.replace('@', '-')
+    script = folder / 'node_modules' / 'axe-core' / 'axe.min.js'
+    if script.exists():
+        return script
+    if not shutil.which('npm'):
+        sudo = [] if os.geteuid() == 0 else ['sudo']
+        env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+        for cmd in (['apt-get', 'update', '-qq'],
+                    ['apt-get', 'install', '-y', '-qq', 'npm']):
+            subprocess.run(sudo + cmd, check=True, capture_output=True,
+                           env=env)
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        ['npm', 'install', '--prefix', str(folder), '--no-audit',
+         '--no-fund', '--no-save', '--loglevel=error', AXE],
+        capture_output=True, text=True)
+    assert proc.returncode == 0 and script.exists(), \
+        f'npm install {AXE} failed: {proc.stderr[-1500:]}'
+    return script
+
+
+@pytest.fixture(scope='session')
+def axe():
+    return ensure_axe().read_text(encoding='utf-8')
 
 
 @pytest.fixture(scope='module')

@@ -76,3 +76,51 @@ def test_cross_references_became_links(page):
         name.replace('_', '-') for name in numrefs}
     assert all(re.fullmatch(r'Section \d+(\.\d+)*', a.get_text().strip())
                for a in links)
+
+
+def test_site_fits_its_budget_without_the_downloads():
+    files = [p for p in HTML.rglob('*') if p.is_file()
+             and 'notebooks' not in p.relative_to(HTML).parts]
+    assert sum(p.stat().st_size for p in files) <= 15_000_000
+
+
+def test_translations_share_the_english_static_files():
+    english = HTML / '_static'
+    for lang in book.languages():
+        for path in (HTML / lang / '_static').rglob('*'):
+            twin = english / path.relative_to(HTML / lang / '_static')
+            assert not (twin.is_file() and twin.read_bytes() ==
+                        path.read_bytes()), f'{path} copies {twin}'
+
+
+def test_static_files_are_only_what_pages_load_or_link():
+    pages = '\n'.join(p.read_text() for p in HTML.rglob('*.html'))
+    styles = '\n'.join(p.read_text() for p in HTML.rglob('*.css'))
+    for path in HTML.rglob('_static/*'):
+        assert f'_static/{path.name}"' in pages or path.name in styles, \
+            f'{path} is loaded by no page'
+    assert not list(HTML.rglob('mathjax')) and not list(HTML.rglob(
+        '_sources'))
+
+
+def test_numbered_equations_keep_their_numbers_and_references(tmp_path):
+    """The MathML renderer on a one-page Sphinx project."""
+    from sphinx.cmd.build import build_main
+    (tmp_path / 'conf.py').write_text(
+        "extensions = ['builder.tools.mathml']\n"
+        "html_math_renderer = 'mathml'\nmath_numfig = True\n")
+    (tmp_path / 'index.rst').write_text(
+        'Page\n====\n\nInline :math:`\\sqrt{x}`.\n\n'
+        '.. math:: y = \\mathbf{W} x + b\n   :label: eq_affine\n\n'
+        'See :eq:`eq_affine`.\n')
+    assert build_main(['-q', '-W', '-b', 'html', str(tmp_path),
+                       str(tmp_path / 'out')]) == 0
+    html = BeautifulSoup((tmp_path / 'out' / 'index.html').read_text(),
+                         'html.parser')
+    block = html.select_one('div.math')
+    assert block.select_one('math[display=block]') is not None
+    assert block.select_one('span.eqno').get_text().startswith('(1)')
+    assert block.get('id') == 'equation-eq-affine'
+    link = html.select_one('a.reference[href="#equation-eq-affine"]')
+    assert link is not None and '1' in link.get_text()
+    assert html.select_one('span.math > math') is not None

@@ -1,7 +1,8 @@
 """Merge the frameworks' executed notebooks into tabbed pages; run Sphinx.
 
-``<tools python> -m builder.tools.html --tabs A,B [--langs ko]`` builds
-one site: English, or the one translation named. It reads only the
+``<tools python> -m builder.tools.html --tabs A,B [--langs en,ko]``
+builds the sites named, in one process: English (``en``, the default)
+and the translations. It reads only the
 executed notebooks that the runs recorded in _build/state.json and
 refuses any notebook whose key differs, so no page is ever built from a
 stale or missing framework. A file is rewritten only when its content
@@ -14,9 +15,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import sysconfig
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from d2lbook import rst as rst_lib
 from d2lbook.config import Config
 from d2lbook.slides import remove_slide_marks
 from d2lbook.sphinx import prepare_sphinx_env
+from sphinx.cmd.build import build_main
 
 from builder import book, state
 from builder.book import BUILD, ROOT, Job, pages
@@ -35,8 +35,19 @@ from builder.state import write_if_changed
 from builder.tools import arguments, run_step, working_on
 
 HTML = BUILD / 'html'
-# The folder that the sphinx-mathjax-offline package installs
-MATHJAX = Path('sphinx-mathjax-offline') / 'static' / 'mathjax'
+# Added to the conf.py that d2lbook writes for every site: the book's own
+# small theme (static/theme/book) instead of d2lbook's Material Design
+# Lite one, math typeset at build time (builder/tools/mathml.py), and no
+# copies of the rst sources in the published site
+SPHINX_OPTIONS = f"""
+html_theme = 'book'
+html_theme_path = [{str(ROOT / 'static' / 'theme')!r}]
+html_theme_options = {{}}
+extensions.append('builder.tools.mathml')
+html_math_renderer = 'mathml'
+html_copy_source = False
+html_show_sourcelink = False
+"""
 
 
 class StaleBuild(RuntimeError):
@@ -160,6 +171,7 @@ def site_config(site):
         config.project['title'] = title[-1].splitlines()[0].strip()
         config.project['lang'] = site.lang
         config.build['sphinx_configs'] += f"\nlanguage = '{site.lang}'"
+    config.build['sphinx_configs'] += SPHINX_OPTIONS
     return config
 
 
@@ -197,19 +209,21 @@ def build(tabs, site):
         'build', 'warning_is_error', True) else []
     # Sphinx's own cache stays out of the published site
     doctrees = BUILD / 'doctrees' / (site.lang or 'en')
-    cmd = ['sphinx-build', '-b', 'html', '-q', *strict, '-j', '2',
-           '-d', str(doctrees), '-c', str(rst), str(rst), str(site.html)]
-    proc = subprocess.run([str(Path(sys.executable).parent / cmd[0])]
-                          + cmd[1:])
-    if proc.returncode != 0:
-        raise SystemExit(f'[html] sphinx-build failed (exit {proc.returncode})'
-                         '; see the warnings above')
+    # Sphinx runs in this process: every site built here shares one
+    # import of Sphinx and d2lbook. With a few pages, reading them in
+    # parallel costs more in forked processes than it saves
+    code = build_main(['-b', 'html', '-q', *strict, '-d', str(doctrees),
+                       '-c', str(rst), str(rst), str(site.html)])
+    if code != 0:
+        raise SystemExit(f'[html] {site.lang or "en"}: sphinx-build failed '
+                         f'(exit {code}); see the warnings above')
     # Sphinx copies static files only when some page is out of date: an
     # edit of the page script or style alone would never reach the HTML
     copy_changed(rst / '_static', site.html / '_static')
-    # Sphinx copies the theme's own fonts.css over any of ours
-    write_if_changed(site.html / '_static' / 'fonts.css', local_fonts())
     stable_search_index(site.html / 'searchindex.js')
+    if site.lang:
+        share_with_english(site)
+    prune(site)
     publish_notebooks(tabs, site, notebooks)
 
 
@@ -244,20 +258,79 @@ def copy_changed(src, dst):
 
 
 def own_static(config, rst):
-    """Serve only the project's page script and a local MathJax.
+    """Serve only the project's page script.
 
     d2lbook's d2l.js switches tabs by position and loads an analytics
     script; the book's own script (config.ini's include_js) replaces it.
-    MathJax comes from a PyPI package, so pages render math offline.
     """
     scripts = [(ROOT / name).read_text()
                for name in config.html['include_js'].split()]
     write_if_changed(rst / '_static' / 'd2l.js',
                      '\n'.join([page_data()] + scripts))
-    source = Path(sysconfig.get_paths()['purelib']) / MATHJAX
-    for path in sorted(source.rglob('*.js')):
-        write_if_changed(rst / '_static' / 'mathjax' /
-                         path.relative_to(source), path.read_bytes())
+    # Earlier builds copied all of MathJax here; Sphinx would copy it on
+    shutil.rmtree(rst / '_static' / 'mathjax', ignore_errors=True)
+
+
+# A page's references to files: src="..." and href="..."; a stylesheet's
+# url(...)
+PAGE_REF = re.compile(r'(?:src|href)="([^"#?:]+)')
+CSS_REF = re.compile(r'url\(\s*[\'"]?([^\'")#?:]+)')
+
+
+def referenced():
+    """Every file that some page of any site loads or links, with the
+    files their stylesheets load, as resolved paths."""
+    found = set()
+    for page in HTML.rglob('*.html'):
+        for ref in PAGE_REF.findall(page.read_text(encoding='utf-8')):
+            found.add((page.parent / ref).resolve())
+    for css in [p for p in found if p.suffix == '.css' and p.is_file()]:
+        for ref in CSS_REF.findall(css.read_text(encoding='utf-8')):
+            found.add((css.parent / ref).resolve())
+    return found
+
+
+def prune(site):
+    """Keep only the static files that pages load or link.
+
+    Sphinx copies everything its theme and extensions bring (jQuery,
+    underscore.js and their copies, images no stylesheet uses); a site
+    carries only what a reader's browser can ask for.
+    """
+    wanted = referenced()
+    for path in sorted(site.html.joinpath('_static').rglob('*'),
+                       reverse=True):
+        if path.is_file() and path.resolve() not in wanted:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def share_with_english(site):
+    """Point a translation's pages at the English site's copy of every
+    static file that is the same in both, and drop its own copy.
+
+    The stylesheets and scripts are the same in every language; what
+    differs (documentation_options.js, Sphinx's translations, the search
+    index, which lives outside _static) stays with its site.
+    """
+    own, shared = site.html / '_static', HTML / '_static'
+    same = sorted(
+        path.relative_to(own).as_posix() for path in own.rglob('*')
+        if path.is_file() and (shared / path.relative_to(own)).is_file()
+        and (shared / path.relative_to(own)).read_bytes()
+        == path.read_bytes())
+    for page in site.html.rglob('*.html'):
+        up = '../' * (len(page.relative_to(site.html).parts) - 1)
+        text = page.read_text(encoding='utf-8')
+        for name in same:
+            # A rewritten reference starts with one more ../ and so
+            # never matches again
+            text = text.replace(f'="{up}_static/{name}"',
+                                f'="../{up}_static/{name}"')
+        write_if_changed(page, text)
+    for name in same:
+        (own / name).unlink()
 
 
 def page_data():
@@ -270,19 +343,6 @@ def page_data():
             'languages': ['en'] + book.languages(), 'words': words}
     return 'window.BOOK = ' + json.dumps(data, ensure_ascii=False,
                                          sort_keys=True) + ';'
-
-
-def local_fonts():
-    """The theme's fonts.css without the fonts it loads from Google.
-
-    Those are CJK fonts, fetched as soon as a page shows Chinese, Japanese
-    or Korean text (the language switch does, on every page); without
-    them such text uses the reader's own fonts, and no page goes online.
-    """
-    import mxtheme
-    css = (Path(mxtheme.__file__).parent / 'static' / 'fonts.css').read_text()
-    rules = re.findall(r'@font-face\s*\{[^}]*\}', css)
-    return '\n'.join(rule for rule in rules if '//' not in rule) + '\n'
 
 
 def publish_notebooks(tabs, site, notebooks):
@@ -313,12 +373,16 @@ def publish_notebooks(tabs, site, notebooks):
 
 def main():
     args = arguments(__doc__.splitlines()[0])
-    lang = args.langs[0] if args.langs else ''
-    working_on(f'the {lang or "en"} site')
-    try:
-        build(args.tabs, Site(lang))
-    except StaleBuild as error:
-        raise SystemExit(f'[html] refusing to build: {error}')
+    # One process builds every site named, 'en' being the English one
+    for lang in args.langs or ['en']:
+        tik = time.time()
+        working_on(f'the {lang} site')
+        try:
+            build(args.tabs, Site('' if lang == 'en' else lang))
+        except StaleBuild as error:
+            raise SystemExit(f'[html] refusing to build: {error}')
+        print(f'[html] {lang}: Sphinx and downloads done in '
+              f'{time.time() - tik:.1f} s', flush=True)
 
 
 if __name__ == '__main__':
