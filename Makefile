@@ -1,4 +1,5 @@
-# The book's two commands: `make html` builds it, `make test` tests it.
+# The book's two commands: `make all` builds it (HTML and PDFs), `make
+# test` tests it; `make html` and `make pdf` build one of the two.
 # TABS=jax (or TABS=pytorch,jax) limits a build to some frameworks,
 # LANGS=ko (or LANGS=none) to some translations; English is always built.
 PYTHON ?= python3
@@ -6,10 +7,16 @@ TABS ?= all
 LANGS ?= all
 TAB ?= pytorch
 
-.PHONY: html eval lint lib envs test translations jupyter serve clean
+.PHONY: all html pdf eval lint lib envs test translations jupyter serve clean
+
+all:
+	$(PYTHON) -m builder all --tabs $(TABS) --langs $(LANGS)
 
 html:
 	$(PYTHON) -m builder html --tabs $(TABS) --langs $(LANGS)
+
+pdf:
+	$(PYTHON) -m builder pdf --tabs $(TABS) --langs $(LANGS)
 
 eval:
 	$(PYTHON) -m builder eval --tabs $(TABS) --langs $(LANGS)

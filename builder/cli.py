@@ -23,6 +23,8 @@ COMMANDS = {
     'eval': 'lint, envs, then execute what changed, in every framework, '
             'and give the translations their outputs',
     'html': 'eval, then the tabbed HTML: _build/html, _build/html/<lang>',
+    'pdf': 'eval, then one PDF per framework and language: _build/pdf',
+    'all': 'eval, the HTML, then the PDFs',
     'test': 'fast tests, the whole build, then the tests of its outputs',
     'translations': 'list stale translations with the English diff to '
                     'translate (--accept: mark one current)',
@@ -64,14 +66,14 @@ def parser():
                              required=True)
     cmd = {name: sub.add_parser(name, help=text, description=text)
            for name, text in COMMANDS.items()}
-    for name in ('envs', 'plan', 'eval', 'html', 'test'):
+    for name in ('envs', 'plan', 'eval', 'html', 'pdf', 'all', 'test'):
         cmd[name].add_argument('--tabs', type=frameworks, default='all',
                                help='comma-separated frameworks, or all')
-    for name in ('eval', 'html', 'test'):
+    for name in ('eval', 'html', 'pdf', 'all', 'test'):
         cmd[name].add_argument('--langs', type=languages, default='all',
                                help='translations to build: comma-separated,'
                                ' all, or none (English is always built)')
-    for name in ('eval', 'html'):
+    for name in ('eval', 'html', 'pdf', 'all'):
         cmd[name].add_argument('--jobs', type=int, default=0,
                                help='notebooks executed at once (default: '
                                'the number of cores)')
@@ -143,6 +145,15 @@ def command_eval(args):
 
 def command_html(args):
     pipeline.build(args.tabs, args.langs, workers=args.jobs)
+
+
+def command_pdf(args):
+    pipeline.build(args.tabs, args.langs, html=False, workers=args.jobs,
+                   pdf=True)
+
+
+def command_all(args):
+    pipeline.build(args.tabs, args.langs, workers=args.jobs, pdf=True)
 
 
 def command_test(args):

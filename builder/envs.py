@@ -178,3 +178,47 @@ def ensure_chromium():
             raise EnvError(f"installing {' and '.join(missing)} failed: "
                            + _pip_cause(proc.stdout + proc.stderr))
     return shutil.which('chromium')
+
+
+# TeX for the PDFs: XeLaTeX with Sphinx's LaTeX packages (texlive-xetex
+# pulls in latex-extra), xeCJK (texlive-lang-cjk; it loads ctexhook.sty,
+# which Debian ships in texlive-lang-chinese) and the Noto CJK fonts for
+# Korean and Japanese, DejaVu Sans Mono for the box drawing in
+# outputs, the standard PostScript fonts (hyperref's links need Zapf
+# Dingbats), latexmk to run XeLaTeX until references settle, and
+# poppler's pdftotext, pdffonts and pdftoppm for the tests
+TEX_PACKAGES = ['texlive-xetex', 'texlive-lang-cjk',
+                'texlive-lang-chinese', 'texlive-fonts-recommended',
+                'latexmk', 'fonts-noto-cjk', 'fonts-dejavu-core',
+                'poppler-utils']
+
+
+def ensure_debian(packages, purpose):
+    """Install the Debian packages that are missing, without the ones
+    they only recommend (TeX's recommendations triple the download)."""
+    proc = subprocess.run(['dpkg-query', '-W', '-f=${Package} ${Status}\n',
+                           *packages], capture_output=True, text=True)
+    installed = {line.split()[0] for line in proc.stdout.splitlines()
+                 if line.endswith('install ok installed')}
+    missing = [p for p in packages if p not in installed]
+    if not missing:
+        return
+    print(f"[env] installing Debian's {', '.join(missing)} for {purpose}",
+          file=sys.stderr, flush=True)
+    sudo = [] if os.geteuid() == 0 else ['sudo']
+    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+    # Another apt-get (a second build on the machine) holds the lock a while
+    wait = ['-o', 'DPkg::Lock::Timeout=600']
+    for cmd in (['apt-get', *wait, 'update', '-qq'],
+                ['apt-get', *wait, 'install', '-y', '-qq',
+                 '--no-install-recommends', *missing]):
+        proc = subprocess.run(sudo + cmd, capture_output=True, text=True,
+                              env=env)
+        if proc.returncode != 0:
+            raise EnvError(f"installing {', '.join(missing)} for {purpose} "
+                           'failed: ' + _pip_cause(proc.stdout + proc.stderr))
+
+
+def ensure_tex():
+    """XeLaTeX, latexmk, the fonts and poppler, installed when missing."""
+    ensure_debian(TEX_PACKAGES, 'the PDFs')

@@ -3,6 +3,7 @@
     lint -> envs -> prepare (d2l modules, cells of each framework)
          -> execute (workers, one executor each) -> localize (translations)
          -> html (one site per language)
+         -> pdf (one per framework and language)
 
 Standard library only: each stage that needs d2lbook, nbclient or Sphinx
 starts a step of builder.tools in the tools environment and reads its
@@ -13,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -322,8 +324,75 @@ def stage_html(tabs, langs):
         f'({", ".join(tabs)})')
 
 
-def build(tabs, langs, html=True, workers=0):
-    """Everything the book needs, from lint to the HTML."""
+def stage_pdf(tabs, langs):
+    """One PDF per framework and language, each rebuilt only when what it
+    holds changed (state.pdf_key), as many at once as there are cores.
+    Each site links them from its pdf/ folder."""
+    tik = time.time()
+    wanted = [(tab, lang) for lang in [''] + list(langs) for tab in tabs]
+    recorded = state.load()
+    keys = {w: state.pdf_key(recorded, *w) for w in wanted}
+    done = recorded.setdefault('pdfs', {})
+    stale = [w for w in wanted if done.get(state.pdf_file(*w).stem)
+             != keys[w] or not state.pdf_file(*w).exists()]
+    if stale:
+        try:
+            envs.ensure_tex()
+        except envs.EnvError as error:
+            raise BuildError(f'[env] {error}')
+        # Forget the keys first: an interrupted PDF is always redone
+        for w in stale:
+            done.pop(state.pdf_file(*w).stem, None)
+        state.save(recorded)
+    failed = []
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        for (tab, lang), answer in zip(stale, pool.map(build_pdf, stale)):
+            name = state.pdf_file(tab, lang).relative_to(book.ROOT)
+            if 'error' in answer:
+                failed.append(f'FAILED {name}: {answer["error"]}')
+                continue
+            recorded = state.load()
+            recorded.setdefault('pdfs', {})[name.stem] = keys[(tab, lang)]
+            state.save(recorded)
+            say(f'[pdf] {name}: {answer["pages"]} pages in '
+                f'{answer["seconds"]:.0f} s')
+    for line in failed:
+        say(line)
+    if failed:
+        raise BuildError(f'[pdf] {len(failed)} PDF(s) failed; see above')
+    for w in wanted:
+        link_pdf(state.pdf_file(*w))
+    say(f'[pdf] {len(wanted)} PDFs: {len(stale)} built, '
+        f'{len(wanted) - len(stale)} up to date ({time.time() - tik:.0f} s)')
+
+
+def build_pdf(job):
+    """Run the PDF step for one (framework, language); its JSON answer."""
+    tab, lang = job
+    proc = tool('pdf', '--tabs', tab, '--langs', lang,
+                stdout=subprocess.PIPE)
+    try:
+        lines = proc.stdout.read().splitlines()
+        code = proc.wait()
+    finally:
+        end(proc)
+    answer = json.loads(lines[-1]) if lines else {}
+    if code != 0 and 'error' not in answer:
+        answer['error'] = f'the PDF step exited with {code}; see above'
+    return answer
+
+
+def link_pdf(pdf):
+    """Copy a PDF where the pages link it: _build/html/pdf/."""
+    target = book.BUILD / 'html' / 'pdf' / pdf.name
+    if not (target.exists() and target.stat().st_size == pdf.stat().st_size
+            and target.stat().st_mtime_ns == pdf.stat().st_mtime_ns):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(pdf, target)
+
+
+def build(tabs, langs, html=True, workers=0, pdf=False):
+    """Everything the book needs, from lint to the HTML and the PDFs."""
     tik = time.time()
     stage_lint()
     stage_envs(envs.names(tabs))
@@ -332,6 +401,8 @@ def build(tabs, langs, html=True, workers=0):
         stage_localize(tabs, langs)
         if html:
             stage_html(tabs, langs)
+        if pdf:
+            stage_pdf(tabs, langs)
     say(f'[build] done in {time.time() - tik:.1f} s')
 
 
@@ -369,12 +440,12 @@ def pytest(*targets):
 
 def test(tabs, langs):
     """Fast tests first, then the whole build, then the tests of its
-    outputs (the book's notebooks and HTML, in a browser)."""
+    outputs (the book's notebooks, HTML in a browser, and PDFs)."""
     stage_lint()
     stage_envs(envs.names(tabs))
     if pytest('-m', 'not book', 'tests'):
         raise BuildError('[test] fast tests failed; the book was not built')
-    build(tabs, langs)
+    build(tabs, langs, pdf=True)
     try:
         envs.ensure_chromium()
     except envs.EnvError as error:

@@ -226,6 +226,30 @@ def site_key(state, tabs, lang, root=book.ROOT):
     return digest(FORMAT, json.dumps([tabs, lang, entries]), *files)
 
 
+def pdf_file(tab, lang, root=book.ROOT):
+    """One framework's PDF in one language ('' for English), e.g.
+    _build/pdf/builders-guide-jax-ko.pdf."""
+    return root / '_build' / 'pdf' / f'builders-guide-{tab}-{lang or "en"}.pdf'
+
+
+def pdf_key(state, tab, lang, root=book.ROOT):
+    """What one PDF holds: its framework's notebooks in its language
+    (their keys cover the Markdown: a Korean prose edit changes the four
+    Korean PDFs only), the resources and the code that typesets it."""
+    jobs = [book.Job(book.translated(lang, p) if lang else p, tab)
+            for p in book.pages(root)]
+    entries = [[str(j.page), vouched(state, j)] for j in jobs]
+    tools = root / 'builder' / 'tools'
+    files = [root / 'config.ini', envs.requirements(envs.TOOLS),
+             root / 'static' / 'words.json', root / 'static' /
+             'references.bib', tools / '__init__.py', tools / 'html.py',
+             tools / 'pdf.py']
+    files += sorted(p for p in (root / 'static' / 'img').rglob('*')
+                    if p.is_file())
+    return digest(FORMAT, json.dumps([tab, lang, entries, envs.TEX_PACKAGES]),
+                  *files)
+
+
 def load_timings(root=book.ROOT):
     try:
         return json.loads((root / TIMINGS.relative_to(book.ROOT))

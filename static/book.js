@@ -156,7 +156,8 @@
     var bar = document.createElement('p');
     bar.className = 'bg-downloads';
     bar.innerHTML = '<span></span> <a class="bg-notebook" ' +
-      'download></a> &middot; <a class="bg-zip" download></a>';
+      'download></a> &middot; <a class="bg-zip" download></a> &middot; ' +
+      '<a class="bg-pdf"></a>';
     bar.firstChild.textContent = word('run');
     heading.insertAdjacentElement('afterend', bar);
   }
@@ -173,6 +174,17 @@
     notebook.textContent = word('notebook', label);
     zip.href = rootUrl() + 'notebooks/builders-guide-' + name + '.zip';
     zip.textContent = word('zip', label);
+    updatePdfLink(name);
+  }
+
+  // The chapter's PDF in this framework and this page's language; every
+  // site's links point at the English site's pdf/ folder
+  function updatePdfLink(name) {
+    var link = document.querySelector('.bg-pdf');
+    var lang = currentLanguage();
+    link.href = rootUrl() + (lang === 'en' ? '' : '../') +
+      'pdf/builders-guide-' + name + '-' + lang + '.pdf';
+    link.textContent = word('pdf', LABELS[name] || name);
   }
 
   function currentLanguage() {

@@ -128,3 +128,24 @@ def test_write_if_changed_keeps_the_time_of_an_unchanged_file(tmp_path):
     before = target.stat().st_mtime_ns
     assert not state.write_if_changed(target, 'same')
     assert target.stat().st_mtime_ns == before
+
+
+def test_a_korean_prose_edit_changes_the_four_korean_pdf_keys_only(root):
+    for name in ('builder', 'static'):
+        shutil.copytree(ROOT / name, root / name)
+    tabs, langs = book.tabs(root), [''] + book.languages(root)
+    korean = [Job(book.translated('ko', PAGE), tab) for tab in tabs]
+
+    def pdf_keys():
+        for job in korean:
+            record(root, job)
+        recorded = {}
+        state.vouch(recorded, korean, root=root)
+        return {(tab, lang): state.pdf_key(recorded, tab, lang, root)
+                for tab in tabs for lang in langs}
+    before = pdf_keys()
+    page = root / korean[0].page
+    page.write_text(page.read_text() + '\n한 문장 더.\n')
+    after = pdf_keys()
+    changed = {pdf for pdf in before if before[pdf] != after[pdf]}
+    assert changed == {(tab, 'ko') for tab in tabs}
