@@ -17,7 +17,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from builder import book, envs, jobs, lint, state, translations, worker
+from builder import (book, downloads, envs, jobs, lint, state, translations,
+                     worker)
 
 
 class BuildError(SystemExit):
@@ -221,7 +222,19 @@ def stage_localize(tabs, langs):
         f'({time.time() - tik:.1f} s, no kernel)')
 
 
+def stage_downloads(tabs):
+    """The d2l wheel and each framework's requirements, for the zips."""
+    try:
+        made = downloads.ensure(tabs)
+    except downloads.DownloadError as error:
+        raise BuildError(f'[downloads] {error}')
+    folder = downloads.FOLDER.relative_to(book.ROOT)
+    say(f'[downloads] {folder}: ' + (', '.join(made) if made else
+                                     'up to date'))
+
+
 def stage_html(tabs, langs):
+    stage_downloads(tabs)
     for lang in [''] + list(langs):
         build_site(tabs, lang)
 

@@ -156,7 +156,8 @@
     var bar = document.createElement('p');
     bar.className = 'bg-downloads';
     bar.innerHTML = '<span></span> <a class="bg-notebook" ' +
-      'download></a> &middot; <a class="bg-zip" download></a>';
+      'download></a> &middot; <a class="bg-zip" download></a>' +
+      ' &middot; <a class="bg-wheel" download></a>';
     bar.firstChild.textContent = word('run');
     heading.insertAdjacentElement('afterend', bar);
   }
@@ -173,6 +174,11 @@
     notebook.textContent = word('notebook', label);
     zip.href = rootUrl() + 'notebooks/builders-guide-' + name + '.zip';
     zip.textContent = word('zip', label);
+    // The d2l wheel; config.ini's release is its version (html checks)
+    var wheel = document.querySelector('.bg-wheel');
+    wheel.href = rootUrl() + 'notebooks/d2l_builders_guide-' +
+      DOCUMENTATION_OPTIONS.VERSION + '-py3-none-any.whl';
+    wheel.textContent = word('wheel');
   }
 
   function currentLanguage() {
