@@ -139,7 +139,26 @@ def ensure(name):
     """Create the environment if needed; return its Python."""
     path = env_dir(name)
     _cached(path, lambda: _create(name, path), requirements(name).read_text())
+    _drop_installed_d2l(name, path)
     return python(name)
+
+
+def _drop_installed_d2l(name, path):
+    """Uninstall a d2l that the environment holds itself.
+
+    Environments that the build made before it stopped installing d2l
+    hold an editable install of whichever clone made them: a kernel
+    without the build's PYTHONPATH would import that clone's d2l, and
+    fail once that clone is deleted. This finds one by its files, so it
+    costs a pip run only once per such environment.
+    """
+    if not list(path.glob('lib/python*/site-packages/'
+                          'd2l_builders_guide-*.dist-info')):
+        return
+    print(f'[env] {name}: removing the d2l that an older build installed '
+          'in it', file=sys.stderr, flush=True)
+    _run([str(path / 'bin' / 'python'), '-m', 'pip', 'uninstall', '--yes',
+          '--quiet', 'd2l-builders-guide'], name, 'pip uninstall d2l')
 
 
 def file_key(reqs):
