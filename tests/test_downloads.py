@@ -102,14 +102,15 @@ def test_each_zip_holds_notebooks_wheel_requirements_and_readme(tab, lang,
     top = unzipped(tab, tmp_path, lang)
     name = downloads.wheel_name()
     assert (top / name).read_bytes() == downloads.wheel_path().read_bytes()
-    assert (top / 'README.md').read_text(encoding='utf-8').startswith('# ')
+    from builder.tools import publish
+    assert (top / 'README.md').read_text(encoding='utf-8') == \
+        publish.readme(tab, lang)
     reqs = (top / 'requirements.txt').read_text().splitlines()
     assert f'./{name}' in reqs
     names = [downloads.canonical(r.split('==')[0]) for r in reqs
              if '==' in r]
     assert 'notebook' in names and 'ipykernel' in names
     assert not set(names) & set(BUILD_ONLY), reqs
-    from builder.tools import publish
     note = publish.note(tab, lang)
     pages = notebooks_in(top)
     assert pages
@@ -200,3 +201,14 @@ def test_downloaded_notebooks_print_what_the_build_printed(executed, tab):
         for index, (a, b) in enumerate(zip(mine, theirs), 1):
             assert output_text(a) == output_text(b), (
                 f'{nb_path.relative_to(tops[tab])} [{tab}] cell {index}')
+
+
+@pytest.mark.book
+@pytest.mark.parametrize('lang', [''] + LANGS)
+def test_every_page_links_the_wheel_of_its_site(page, lang):
+    page.open(f'{lang}/chapter_builders-guide/parameters.html'.lstrip('/'))
+    link = page.locator('a.bg-wheel')
+    assert 'd2l' in link.inner_text()
+    response = page.request.get(link.evaluate('a => a.href'))
+    assert response.ok
+    assert response.body() == downloads.wheel_path().read_bytes()
