@@ -61,8 +61,9 @@ def kernels_dir(tab):
     return env_dir(tab) / 'share' / 'jupyter' / 'kernels'
 
 
-def _run(cmd, name, what, cwd=None):
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+def _run(cmd, name, what, cwd=None, env=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd,
+                          env=env)
     if proc.returncode != 0:
         raise EnvError(f'environment {name!r}: {what} failed\n'
                        + _pip_cause(proc.stdout + proc.stderr))
@@ -84,10 +85,14 @@ def _venv(name, path, reqs, what, *pip_options):
     print(f'[env] creating {name} environment in {path}', file=sys.stderr,
           flush=True)
     shutil.rmtree(path, ignore_errors=True)
-    _run([sys.executable, '-m', 'venv', str(path)], name, 'python -m venv')
+    # pip must see only the new environment: with a clone on PYTHONPATH
+    # it would take an egg-info there for an installed d2l
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    _run([sys.executable, '-m', 'venv', str(path)], name, 'python -m venv',
+         env=env)
     _run([str(path / 'bin' / 'python'), '-m', 'pip', 'install', '--quiet',
           '--disable-pip-version-check', *pip_options, '-r', str(reqs)],
-         name, what, cwd=reqs.parent)
+         name, what, cwd=reqs.parent, env=env)
 
 
 def _register_kernel(name, path, kernel, display):
