@@ -61,8 +61,9 @@ def kernels_dir(tab):
     return env_dir(tab) / 'share' / 'jupyter' / 'kernels'
 
 
-def _run(cmd, name, what):
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+def _run(cmd, name, what, cwd=None, env=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd,
+                          env=env)
     if proc.returncode != 0:
         raise EnvError(f'environment {name!r}: {what} failed\n'
                        + _pip_cause(proc.stdout + proc.stderr))
@@ -78,21 +79,35 @@ def _pip_cause(log):
     return '\n'.join(keep[-8:] or log.splitlines()[-8:])
 
 
-def _create(name, path):
+def _venv(name, path, reqs, what, *pip_options):
+    """A fresh venv at path with one requirements file installed; pip runs
+    in that file's folder, so the relative paths it names resolve."""
     print(f'[env] creating {name} environment in {path}', file=sys.stderr,
           flush=True)
     shutil.rmtree(path, ignore_errors=True)
-    _run([sys.executable, '-m', 'venv', str(path)], name, 'python -m venv')
-    py = str(path / 'bin' / 'python')
-    _run([py, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
-          '-r', str(requirements(name))], name,
-         f'pip install -r requirements/{name}.txt')
+    # pip must see only the new environment: with a clone on PYTHONPATH
+    # it would take an egg-info there for an installed d2l
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    _run([sys.executable, '-m', 'venv', str(path)], name, 'python -m venv',
+         env=env)
+    _run([str(path / 'bin' / 'python'), '-m', 'pip', 'install', '--quiet',
+          '--disable-pip-version-check', *pip_options, '-r', str(reqs)],
+         name, what, cwd=reqs.parent, env=env)
+
+
+def _register_kernel(name, path, kernel, display):
+    _run([str(path / 'bin' / 'python'), '-m', 'ipykernel', 'install',
+          '--sys-prefix', '--name', kernel, '--display-name', display],
+         name, 'registering the Jupyter kernel')
+
+
+def _create(name, path):
+    _venv(name, path, requirements(name),
+          f'pip install -r requirements/{name}.txt')
     _check(name)
     if name in tabs():
-        _run([py, '-m', 'ipykernel', 'install', '--sys-prefix',
-              '--name', kernel_name(name),
-              '--display-name', f"Builders' Guide ({name})"],
-             name, 'registering the Jupyter kernel')
+        _register_kernel(name, path, kernel_name(name),
+                         f"Builders' Guide ({name})")
 
 
 def _check(name):
@@ -113,17 +128,71 @@ def _check(name):
                        f'{cause[0]}')
 
 
-def ensure(name):
-    """Create the environment if needed; return its Python."""
-    path = env_dir(name)
+def _cached(path, create, record):
+    """Run create() unless the environment at path is complete; one
+    process at a time creates it, the others wait."""
     path.parent.mkdir(parents=True, exist_ok=True)
     done = path / '.complete'
     with open(path.parent / f'.{path.name}.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
-            _create(name, path)
-            done.write_text(requirements(name).read_text())
+            create()
+            done.write_text(record)
+
+
+def ensure(name):
+    """Create the environment if needed; return its Python."""
+    path = env_dir(name)
+    _cached(path, lambda: _create(name, path), requirements(name).read_text())
+    _drop_installed_d2l(name, path)
     return python(name)
+
+
+def _drop_installed_d2l(name, path):
+    """Uninstall a d2l that the environment holds itself.
+
+    Environments that the build made before it stopped installing d2l
+    hold an editable install of whichever clone made them: a kernel
+    without the build's PYTHONPATH would import that clone's d2l, and
+    fail once that clone is deleted. This finds one by its files, so it
+    costs a pip run only once per such environment.
+    """
+    if not list(path.glob('lib/python*/site-packages/'
+                          'd2l_builders_guide-*.dist-info')):
+        return
+    print(f'[env] {name}: removing the d2l that an older build installed '
+          'in it', file=sys.stderr, flush=True)
+    _run([str(path / 'bin' / 'python'), '-m', 'pip', 'uninstall', '--yes',
+          '--quiet', 'd2l-builders-guide'], name, 'pip uninstall d2l')
+
+
+def file_key(reqs):
+    """Hash of a requirements file, the local files it names (a wheel
+    next to it) and the Python that runs them."""
+    h = hashlib.sha256(reqs.read_bytes())
+    for line in reqs.read_text().splitlines():
+        local = reqs.parent / line.strip()
+        if line.startswith('./') and local.is_file():
+            h.update(local.read_bytes())
+    h.update(f'{sys.version_info.major}.{sys.version_info.minor}'.encode())
+    return h.hexdigest()[:12]
+
+
+def ensure_from_file(name, reqs):
+    """An environment made from one requirements file alone, such as a
+    downloaded zip's, cached like the build's by file_key; it registers
+    a kernel called name. Returns its folder.
+
+    pip compiles no bytecode here: of the some 15,000 modules that
+    TensorFlow and PyTorch bring, a notebook imports a few hundred, and
+    Python compiles those as it first imports them.
+    """
+    path = cache_root() / f'{name}-{file_key(reqs)}'
+    _cached(path, lambda: (_venv(name, path, reqs, f'pip install -r {reqs}',
+                                 '--no-compile'),
+                           _register_kernel(name, path, name, name)),
+            reqs.read_text())
+    return path
 
 
 def with_book_path(env=None):

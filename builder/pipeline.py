@@ -22,7 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from builder import book, envs, jobs, lint, state, translations, worker
+from builder import (book, downloads, envs, jobs, lint, state, translations,
+                     worker)
 
 
 class BuildError(SystemExit):
@@ -291,8 +292,21 @@ def stage_localize(tabs, langs):
         f'({time.time() - tik:.1f} s, no kernel)')
 
 
+def stage_downloads(tabs):
+    """The d2l wheel and each framework's requirements, for the zips."""
+    try:
+        made = downloads.ensure(tabs)
+    except downloads.DownloadError as error:
+        raise BuildError(f'[downloads] {error}')
+    folder = downloads.FOLDER.relative_to(book.ROOT)
+    say(f'[downloads] {folder}: ' + (', '.join(made) if made else
+                                     'up to date'))
+
+
 def stage_html(tabs, langs):
-    """Build the sites whose inputs changed, all in one tools process."""
+    """Build the sites whose inputs changed, all in one tools process,
+    after the downloads they offer."""
+    stage_downloads(tabs)
     tik = time.time()
     recorded = state.load()
     keys, stale = {}, []

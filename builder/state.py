@@ -17,8 +17,9 @@ recorded, and where:
   notebook's ``code`` key (not the English prose); its ``code`` is the
   English one.
 - ``_build/state.json``: the keys of the notebooks the last runs vouched
-  for (the HTML step takes no other), the d2l modules' key and each
-  site's key.
+  for (the HTML step takes no other), the d2l modules' key, each
+  site's key and the keys of the downloads (builder.downloads: the d2l
+  wheel, each framework's runtime requirements).
 - ``_build/logs/timings.json``: how long each notebook took to execute
   (a measurement, so it is no part of what two builds must agree on).
 
@@ -214,12 +215,35 @@ def lib_is_current(root=book.ROOT):
     return load(root).get('lib') == lib_key(root)
 
 
+def wheel_sources(root=book.ROOT):
+    """The files the d2l wheel is built from."""
+    return [root / 'setup.py'] + sorted((root / 'd2l').glob('*.py'))
+
+
+def wheel_key(root=book.ROOT):
+    return digest(FORMAT, envs.env_key(envs.TOOLS), *wheel_sources(root))
+
+
+def requirements_key(state, tab, root=book.ROOT):
+    """What a framework's runtime requirements depend on: its pinned
+    environment, its d2l module, the code its notebooks ran and the rule
+    (builder/downloads.py, builder/tools/runtime.py)."""
+    code = [vouched(state, book.Job(p, tab)) for p in book.pages(root)]
+    rule = [root / 'builder' / 'downloads.py',
+            root / 'builder' / 'tools' / 'runtime.py']
+    return digest(FORMAT, envs.env_key(tab), lib_digest(tab, root),
+                  json.dumps(code, sort_keys=True), *rule)
+
+
 def site_key(state, tabs, lang, root=book.ROOT):
     """What a site's HTML depends on besides the Markdown: the notebooks'
     keys (which cover the Markdown), the static files and the HTML code."""
     site = [book.Job(book.translated(lang, p) if lang else p, tab)
             for tab in tabs for p in book.pages(root)]
     entries = [[str(j.page), j.tab, vouched(state, j)] for j in site]
+    # The wheel and the requirements that the zips carry
+    made = state.get('downloads', {})
+    entries.append([made.get(name) for name in ['wheel', *tabs]])
     files = [root / 'config.ini', envs.requirements(envs.TOOLS)]
     files += sorted(p for p in (root / 'builder' / 'tools').glob('*.py'))
     files += sorted(p for p in (root / 'static').rglob('*') if p.is_file())

@@ -157,7 +157,7 @@
     bar.className = 'bg-downloads';
     bar.innerHTML = '<span></span> <a class="bg-notebook" ' +
       'download></a> &middot; <a class="bg-zip" download></a> &middot; ' +
-      '<a class="bg-pdf"></a>';
+      '<a class="bg-pdf"></a> &middot; <a class="bg-wheel" download></a>';
     bar.firstChild.textContent = word('run');
     heading.insertAdjacentElement('afterend', bar);
   }
@@ -174,6 +174,11 @@
     notebook.textContent = word('notebook', label);
     zip.href = rootUrl() + 'notebooks/builders-guide-' + name + '.zip';
     zip.textContent = word('zip', label);
+    // The d2l wheel; config.ini's release is its version (html checks)
+    var wheel = document.querySelector('.bg-wheel');
+    wheel.href = rootUrl() + 'notebooks/d2l_builders_guide-' +
+      DOCUMENTATION_OPTIONS.VERSION + '-py3-none-any.whl';
+    wheel.textContent = word('wheel');
     updatePdfLink(name);
   }
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from builder import book, translations
+from builder import book
 from conftest import ROOT
 
 pytestmark = pytest.mark.book

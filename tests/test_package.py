@@ -4,7 +4,7 @@ import sys
 import zipfile
 
 from conftest import ROOT, TABS, run_in, run_json
-from builder import book, envs
+from builder import book
 
 FRAMEWORK_MODULES = {'pytorch': 'torch', 'mxnet': 'mxnet', 'jax': 'jax',
                      'tensorflow': 'tensorflow'}

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from builder import book
+from builder import book, downloads
 from conftest import ROOT, TABS, copy_book
 
 pytestmark = pytest.mark.book
@@ -83,6 +83,8 @@ A note for JAX readers only.
 def small_book(root):
     for name in ('builder', 'd2l', 'requirements', 'static'):
         shutil.copytree(ROOT / name, root / name)
+    # The wheel of d2l is built too, and must come out the same
+    shutil.copy2(ROOT / 'setup.py', root / 'setup.py')
     config = (ROOT / 'config.ini').read_text()
     config = re.sub(r'(?m)^tabs = .*$', 'tabs = pytorch, jax', config)
     config = re.sub(r'(?m)^languages = .*$', 'languages =', config)
@@ -113,6 +115,7 @@ def test_two_cold_builds_of_a_small_book_write_identical_bytes(tmp_path):
     first, second = (written(root) for root in books)
     assert 'html/searchindex.js' in first
     assert 'html/notebooks/builders-guide-jax.zip' in first
+    assert f'downloads/{downloads.wheel_name()}' in first
     assert sorted(first) == sorted(second)
     differ = [name for name in first if first[name] != second[name]]
     assert differ == []

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from builder.tools import html, kernels, notebooks
 

@@ -10,13 +10,11 @@ changed, so Sphinx re-reads only pages that changed. It also publishes
 each framework's notebooks, one by one and as a zip.
 """
 import hashlib
-import io
 import json
 import os
 import re
 import shutil
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ from builder import book, state
 from builder.book import BUILD, ROOT, Job, pages
 from builder.state import write_if_changed
 from builder.tools import arguments, run_step, working_on
+from builder.tools.publish import publish_notebooks
 
 HTML = BUILD / 'html'
 # Added to the conf.py that d2lbook writes for every site: the book's own
@@ -345,30 +344,6 @@ def page_data():
                                          sort_keys=True) + ';'
 
 
-def publish_notebooks(tabs, site, notebooks):
-    """Each framework's executed notebooks, one by one and as a zip."""
-    name = 'builders-guide' + (f'-{site.lang}' if site.lang else '')
-    for tab in tabs:
-        folder = site.html / 'notebooks' / tab
-        entries = []
-        for page in notebooks:
-            src = ROOT / Job(page, tab).out
-            if not state.has_cells(state.recorded(Job(page, tab))):
-                continue
-            data = src.read_bytes()
-            local = site.local(page).with_suffix('.ipynb')
-            write_if_changed(folder / local, data)
-            entries.append((str(local), data))
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as zf:
-            for path, data in entries:
-                # A fixed date keeps the archive identical across builds
-                info = zipfile.ZipInfo(f'{name}-{tab}/{path}',
-                                       date_time=(2026, 1, 1, 0, 0, 0))
-                zf.writestr(info, data, zipfile.ZIP_DEFLATED)
-        # Every site names its archives alike, so pages link them alike
-        write_if_changed(site.html / 'notebooks' / f'builders-guide-{tab}.zip',
-                         buffer.getvalue())
 
 
 def main():

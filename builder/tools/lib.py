@@ -56,8 +56,8 @@ def locate(tab, error):
             named = [c for c in saved if missing and any(
                 missing in t for _, t in c.source)]
             cell = (named or saved or [None])[0]
-            hint = (f' (a class that @d2l.add_to_class extends must itself '
-                    f'be saved with #@save)' if 'add_to_class' in ''.join(
+            hint = (' (a class that @d2l.add_to_class extends must itself '
+                    'be saved with #@save)' if 'add_to_class' in ''.join(
                         t for _, t in (cell.source if cell else [])) else '')
             return SaveError(page, cell.line if cell else None, tab,
                              f'#@save cell cannot be saved into '
