@@ -5,14 +5,20 @@ PYTHON ?= python3
 TABS ?= all
 LANGS ?= all
 TAB ?= pytorch
+# EXECUTOR=ray RAY_ADDRESS=host:port runs the notebooks on a Ray cluster;
+# GPU=1 then runs the pages that ask for a GPU on its GPU nodes
+EXECUTOR ?= local
+RAY_ADDRESS ?=
+GPU ?=
+RUN_ON = --executor $(EXECUTOR) $(if $(RAY_ADDRESS),--ray-address $(RAY_ADDRESS)) $(if $(GPU),--gpu)
 
 .PHONY: html eval lint lib envs test translations jupyter serve clean
 
 html:
-	$(PYTHON) -m builder html --tabs $(TABS) --langs $(LANGS)
+	$(PYTHON) -m builder html --tabs $(TABS) --langs $(LANGS) $(RUN_ON)
 
 eval:
-	$(PYTHON) -m builder eval --tabs $(TABS) --langs $(LANGS)
+	$(PYTHON) -m builder eval --tabs $(TABS) --langs $(LANGS) $(RUN_ON)
 
 lint:
 	$(PYTHON) -m builder lint

@@ -21,6 +21,13 @@ from builder.book import ROOT, lib_module, tabs
 CACHE_VAR = 'BUILDERS_GUIDE_ENV_CACHE'
 # d2lbook, nbclient, Sphinx and pytest: every step but the kernels
 TOOLS = 'tools'
+# The tools plus Ray, made only for builds on a cluster (--executor ray)
+RAY = 'ray'
+# Environments pinned by several files, installed in this order
+LAYERS = {RAY: [TOOLS, RAY]}
+# A framework's GPU build: requirements/<framework>-gpu.txt, where the
+# framework publishes one
+GPU_SUFFIX = '-gpu'
 
 
 class EnvError(RuntimeError):
@@ -36,9 +43,29 @@ def requirements(name):
     return ROOT / 'requirements' / f'{name}.txt'
 
 
+def requirement_files(name):
+    return [requirements(layer) for layer in LAYERS.get(name, [name])]
+
+
+def framework(name):
+    """The framework an environment is for ('pytorch-gpu' -> 'pytorch'),
+    or None for the tools' environments."""
+    base = name.removesuffix(GPU_SUFFIX)
+    return base if base in tabs() else None
+
+
+def for_device(tab, device):
+    """The environment a framework's notebooks run in on a device: its
+    GPU build on a GPU, where it has one, else its CPU build."""
+    gpu = tab + GPU_SUFFIX
+    return gpu if device == 'gpu' and requirements(gpu).exists() else tab
+
+
 def env_key(name):
     """Hash of the pinned requirements and the Python that runs them."""
-    h = hashlib.sha256(requirements(name).read_bytes())
+    h = hashlib.sha256()
+    for path in requirement_files(name):
+        h.update(path.read_bytes())
     h.update(f'{sys.version_info.major}.{sys.version_info.minor}'.encode())
     return h.hexdigest()[:12]
 
@@ -56,9 +83,10 @@ def kernel_name(tab):
     return f'builders-guide-{tab}'
 
 
-def kernels_dir(tab):
-    """Where that environment keeps it (ipykernel install --sys-prefix)."""
-    return env_dir(tab) / 'share' / 'jupyter' / 'kernels'
+def kernels_dir(name):
+    """Where an environment keeps its kernel (ipykernel install
+    --sys-prefix); name is a framework or its GPU build."""
+    return env_dir(name) / 'share' / 'jupyter' / 'kernels'
 
 
 def _run(cmd, name, what):
@@ -84,13 +112,15 @@ def _create(name, path):
     shutil.rmtree(path, ignore_errors=True)
     _run([sys.executable, '-m', 'venv', str(path)], name, 'python -m venv')
     py = str(path / 'bin' / 'python')
+    files = requirement_files(name)
     _run([py, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
-          '-r', str(requirements(name))], name,
-         f'pip install -r requirements/{name}.txt')
+          *[arg for f in files for arg in ('-r', str(f))]], name,
+         'pip install ' + ' '.join(f'-r requirements/{f.name}' for f in files))
     _check(name)
-    if name in tabs():
+    tab = framework(name)
+    if tab:
         _run([py, '-m', 'ipykernel', 'install', '--sys-prefix',
-              '--name', kernel_name(name),
+              '--name', kernel_name(tab),
               '--display-name', f"Builders' Guide ({name})"],
              name, 'registering the Jupyter kernel')
 
@@ -98,11 +128,12 @@ def _create(name, path):
 def _check(name):
     """Import what the environment is for, so a broken one stops here."""
     py = str(python(name))
-    if name in tabs():
+    if framework(name):
         # The d2l module imports its framework: an ImportError names it
-        code = f'import {lib_module(name)}'
+        code = f'import {lib_module(framework(name))}'
     else:
-        code = 'import d2lbook, nbclient, sphinx, pypandoc, pytest'
+        code = 'import d2lbook, nbclient, sphinx, pypandoc, pytest' + (
+            ', ray' if name == RAY else '')
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS='ignore',
                TF_CPP_MIN_LOG_LEVEL='3')
     proc = subprocess.run([py, '-c', code], capture_output=True, text=True,
@@ -122,7 +153,8 @@ def ensure(name):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
             _create(name, path)
-            done.write_text(requirements(name).read_text())
+            done.write_text(''.join(f.read_text()
+                                    for f in requirement_files(name)))
     return python(name)
 
 
@@ -133,6 +165,8 @@ def with_book_path(env=None):
         [str(ROOT)] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep)
                        if p])
     env.setdefault('PYTHONWARNINGS', 'ignore')
+    # Ray, where a build uses it, reports nothing home
+    env['RAY_USAGE_STATS_ENABLED'] = '0'
     return env
 
 
