@@ -109,8 +109,11 @@ class Pool:
 
     def answers(self):
         for line in self.cluster.proc.stdout:
-            answer = json.loads(line)
-            job = self.sent.pop((answer['page'], answer['tab']))
+            try:
+                answer = json.loads(line)
+                job = self.sent.pop((answer['page'], answer['tab']))
+            except (ValueError, KeyError):  # not an answer; the job, if
+                continue                    # any, is failed below
             with self.lock:
                 if self.stopping.is_set():
                     return

@@ -397,7 +397,8 @@ def test(tabs, langs):
     """Fast tests first, then the whole build, then the tests of its
     outputs (the book's notebooks and HTML, in a browser)."""
     stage_lint()
-    stage_envs(envs.names(tabs))
+    # The tests of the cluster executor need Ray's environment as well
+    stage_envs(envs.names(tabs) + [envs.RAY])
     if pytest('-m', 'not book', 'tests'):
         raise BuildError('[test] fast tests failed; the book was not built')
     build(tabs, langs)

@@ -51,6 +51,9 @@ from builder.tools.kernels import Kernels, cell_timeout, execute
 
 # How often a task is tried again when its worker or node dies
 RETRIES = 3
+# The driver reads answers here; whatever else writes to standard output
+# (Ray says when a worker dies, for one) goes to the log instead (main)
+ANSWERS = sys.stdout
 
 
 @ray.remote(max_retries=RETRIES)
@@ -151,7 +154,7 @@ class Tasks:
     def emit(self, job, answer):
         with self.output:
             print(json.dumps({'page': str(job.page), 'tab': job.tab,
-                              **answer}), flush=True)
+                              **answer}), file=ANSWERS, flush=True)
 
     def cancel_all(self):
         with self.lock:
@@ -224,8 +227,11 @@ def main():
     parser.add_argument('--address', required=True)
     args = parser.parse_args()
     os.environ['RAY_USAGE_STATS_ENABLED'] = '0'
+    global ANSWERS
+    ANSWERS = os.fdopen(os.dup(sys.stdout.fileno()), 'w')
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     connect(args.address)
-    print(json.dumps({'cluster': holdings()}), flush=True)
+    print(json.dumps({'cluster': holdings()}), file=ANSWERS, flush=True)
     tasks = Tasks(args.address)
 
     def stop(*_):
