@@ -6,6 +6,12 @@ PYTHON ?= python3
 TABS ?= all
 LANGS ?= all
 TAB ?= pytorch
+# EXECUTOR=ray RAY_ADDRESS=host:port runs the notebooks on a Ray cluster;
+# GPU=1 then runs the pages that ask for a GPU on its GPU nodes
+EXECUTOR ?= local
+RAY_ADDRESS ?=
+GPU ?=
+RUN_ON = --executor $(EXECUTOR) $(if $(RAY_ADDRESS),--ray-address $(RAY_ADDRESS)) $(if $(GPU),--gpu)
 
 .PHONY: all html pdf eval lint lib envs test translations jupyter serve clean
 
@@ -13,13 +19,13 @@ all:
 	$(PYTHON) -m builder all --tabs $(TABS) --langs $(LANGS)
 
 html:
-	$(PYTHON) -m builder html --tabs $(TABS) --langs $(LANGS)
+	$(PYTHON) -m builder html --tabs $(TABS) --langs $(LANGS) $(RUN_ON)
 
 pdf:
 	$(PYTHON) -m builder pdf --tabs $(TABS) --langs $(LANGS)
 
 eval:
-	$(PYTHON) -m builder eval --tabs $(TABS) --langs $(LANGS)
+	$(PYTHON) -m builder eval --tabs $(TABS) --langs $(LANGS) $(RUN_ON)
 
 lint:
 	$(PYTHON) -m builder lint

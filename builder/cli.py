@@ -28,8 +28,8 @@ COMMANDS = {
     'test': 'fast tests, the whole build, then the tests of its outputs',
     'translations': 'list stale translations with the English diff to '
                     'translate (--accept: mark one current)',
-    'python': "print the Python of an environment (a framework or "
-              f"'{envs.TOOLS}')",
+    'python': "print the Python of an environment (a framework, "
+              f"'{envs.TOOLS}' or '{envs.RAY}')",
 }
 
 
@@ -77,6 +77,18 @@ def parser():
         cmd[name].add_argument('--jobs', type=int, default=0,
                                help='notebooks executed at once (default: '
                                'the number of cores)')
+        cmd[name].add_argument('--executor', choices=['local', 'ray'],
+                               default='local',
+                               help='where notebooks execute: here (local)'
+                               ', or as Ray tasks on an existing cluster')
+        cmd[name].add_argument('--ray-address', metavar='HOST:PORT',
+                               default='',
+                               help="with --executor ray: the cluster's "
+                               'head (its GCS address)')
+        cmd[name].add_argument('--gpu', action='store_true',
+                               help='with --executor ray: run the pages '
+                               'that set gpus = 1 in config.ini on GPU '
+                               'nodes')
     cmd['lib'].add_argument('--check', action='store_true',
                             help='only report modules that differ; exit 1')
     cmd['why'].add_argument('page', help='a page, e.g. '
@@ -90,7 +102,8 @@ def parser():
                                      help='with --accept: why no '
                                      'translation was needed')
     cmd['python'].add_argument('name', nargs='?', default=envs.TOOLS,
-                               help=f'a framework or {envs.TOOLS!r}')
+                               help=f'a framework, {envs.TOOLS!r} or '
+                               f'{envs.RAY!r} (the tools and Ray)')
     return top
 
 
@@ -139,21 +152,31 @@ def command_why(args):
     print('\n'.join(pipeline.why(args.page, args.tab)))
 
 
+def executor(args):
+    """The build's options for where notebooks execute."""
+    if args.executor == 'ray' and not args.ray_address:
+        sys.exit('[cluster] --executor ray needs --ray-address HOST:PORT '
+                 '(RAY_ADDRESS=HOST:PORT with make)')
+    return {'workers': args.jobs, 'gpu': args.gpu,
+            'ray_address': args.ray_address if args.executor == 'ray'
+            else None}
+
+
 def command_eval(args):
-    pipeline.build(args.tabs, args.langs, html=False, workers=args.jobs)
+    pipeline.build(args.tabs, args.langs, html=False, **executor(args))
 
 
 def command_html(args):
-    pipeline.build(args.tabs, args.langs, workers=args.jobs)
+    pipeline.build(args.tabs, args.langs, **executor(args))
 
 
 def command_pdf(args):
-    pipeline.build(args.tabs, args.langs, html=False, workers=args.jobs,
-                   pdf=True)
+    pipeline.build(args.tabs, args.langs, html=False, pdf=True,
+                   **executor(args))
 
 
 def command_all(args):
-    pipeline.build(args.tabs, args.langs, workers=args.jobs, pdf=True)
+    pipeline.build(args.tabs, args.langs, pdf=True, **executor(args))
 
 
 def command_test(args):
@@ -171,7 +194,7 @@ def command_translations(args):
 
 
 def command_python(args):
-    known = envs.names()
+    known = envs.names() + [envs.RAY]
     if args.name not in known:
         sys.exit(f'unknown environment {args.name!r}; there are '
                  f'{", ".join(known)}')

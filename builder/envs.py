@@ -21,6 +21,13 @@ from builder.book import ROOT, lib_module, tabs
 CACHE_VAR = 'BUILDERS_GUIDE_ENV_CACHE'
 # d2lbook, nbclient, Sphinx and pytest: every step but the kernels
 TOOLS = 'tools'
+# The tools plus Ray, made only for builds on a cluster (--executor ray)
+RAY = 'ray'
+# Environments pinned by several files, installed in this order
+LAYERS = {RAY: [TOOLS, RAY]}
+# A framework's GPU build: requirements/<framework>-gpu.txt, where the
+# framework publishes one
+GPU_SUFFIX = '-gpu'
 
 
 class EnvError(RuntimeError):
@@ -36,9 +43,29 @@ def requirements(name):
     return ROOT / 'requirements' / f'{name}.txt'
 
 
+def requirement_files(name):
+    return [requirements(layer) for layer in LAYERS.get(name, [name])]
+
+
+def framework(name):
+    """The framework an environment is for ('pytorch-gpu' -> 'pytorch'),
+    or None for the tools' environments."""
+    base = name.removesuffix(GPU_SUFFIX)
+    return base if base in tabs() else None
+
+
+def for_device(tab, device):
+    """The environment a framework's notebooks run in on a device: its
+    GPU build on a GPU, where it has one, else its CPU build."""
+    gpu = tab + GPU_SUFFIX
+    return gpu if device == 'gpu' and requirements(gpu).exists() else tab
+
+
 def env_key(name):
     """Hash of the pinned requirements and the Python that runs them."""
-    h = hashlib.sha256(requirements(name).read_bytes())
+    h = hashlib.sha256()
+    for path in requirement_files(name):
+        h.update(path.read_bytes())
     h.update(f'{sys.version_info.major}.{sys.version_info.minor}'.encode())
     return h.hexdigest()[:12]
 
@@ -56,9 +83,10 @@ def kernel_name(tab):
     return f'builders-guide-{tab}'
 
 
-def kernels_dir(tab):
-    """Where that environment keeps it (ipykernel install --sys-prefix)."""
-    return env_dir(tab) / 'share' / 'jupyter' / 'kernels'
+def kernels_dir(name):
+    """Where an environment keeps its kernel (ipykernel install
+    --sys-prefix); name is a framework or its GPU build."""
+    return env_dir(name) / 'share' / 'jupyter' / 'kernels'
 
 
 def _run(cmd, name, what, cwd=None, env=None):
@@ -79,9 +107,9 @@ def _pip_cause(log):
     return '\n'.join(keep[-8:] or log.splitlines()[-8:])
 
 
-def _venv(name, path, reqs, what, *pip_options):
-    """A fresh venv at path with one requirements file installed; pip runs
-    in that file's folder, so the relative paths it names resolve."""
+def _venv(name, path, files, what, *pip_options):
+    """A fresh venv at path with requirements files installed; pip runs
+    in the first file's folder, so the relative paths it names resolve."""
     print(f'[env] creating {name} environment in {path}', file=sys.stderr,
           flush=True)
     shutil.rmtree(path, ignore_errors=True)
@@ -91,8 +119,9 @@ def _venv(name, path, reqs, what, *pip_options):
     _run([sys.executable, '-m', 'venv', str(path)], name, 'python -m venv',
          env=env)
     _run([str(path / 'bin' / 'python'), '-m', 'pip', 'install', '--quiet',
-          '--disable-pip-version-check', *pip_options, '-r', str(reqs)],
-         name, what, cwd=reqs.parent, env=env)
+          '--disable-pip-version-check', *pip_options,
+          *[arg for f in files for arg in ('-r', str(f))]],
+         name, what, cwd=files[0].parent, env=env)
 
 
 def _register_kernel(name, path, kernel, display):
@@ -102,22 +131,25 @@ def _register_kernel(name, path, kernel, display):
 
 
 def _create(name, path):
-    _venv(name, path, requirements(name),
-          f'pip install -r requirements/{name}.txt')
+    files = requirement_files(name)
+    _venv(name, path, files, 'pip install ' + ' '.join(
+        f'-r requirements/{f.name}' for f in files))
     _check(name)
-    if name in tabs():
-        _register_kernel(name, path, kernel_name(name),
+    tab = framework(name)
+    if tab:
+        _register_kernel(name, path, kernel_name(tab),
                          f"Builders' Guide ({name})")
 
 
 def _check(name):
     """Import what the environment is for, so a broken one stops here."""
     py = str(python(name))
-    if name in tabs():
+    if framework(name):
         # The d2l module imports its framework: an ImportError names it
-        code = f'import {lib_module(name)}'
+        code = f'import {lib_module(framework(name))}'
     else:
-        code = 'import d2lbook, nbclient, sphinx, pypandoc, pytest'
+        code = 'import d2lbook, nbclient, sphinx, pypandoc, pytest' + (
+            ', ray' if name == RAY else '')
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS='ignore',
                TF_CPP_MIN_LOG_LEVEL='3')
     proc = subprocess.run([py, '-c', code], capture_output=True, text=True,
@@ -143,7 +175,8 @@ def _cached(path, create, record):
 def ensure(name):
     """Create the environment if needed; return its Python."""
     path = env_dir(name)
-    _cached(path, lambda: _create(name, path), requirements(name).read_text())
+    _cached(path, lambda: _create(name, path), ''.join(
+        f.read_text() for f in requirement_files(name)))
     _drop_installed_d2l(name, path)
     return python(name)
 
@@ -188,8 +221,8 @@ def ensure_from_file(name, reqs):
     Python compiles those as it first imports them.
     """
     path = cache_root() / f'{name}-{file_key(reqs)}'
-    _cached(path, lambda: (_venv(name, path, reqs, f'pip install -r {reqs}',
-                                 '--no-compile'),
+    _cached(path, lambda: (_venv(name, path, [reqs],
+                                 f'pip install -r {reqs}', '--no-compile'),
                            _register_kernel(name, path, name, name)),
             reqs.read_text())
     return path
@@ -202,6 +235,8 @@ def with_book_path(env=None):
         [str(ROOT)] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep)
                        if p])
     env.setdefault('PYTHONWARNINGS', 'ignore')
+    # Ray, where a build uses it, reports nothing home
+    env['RAY_USAGE_STATS_ENABLED'] = '0'
     return env
 
 

@@ -22,8 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from builder import (book, downloads, envs, jobs, lint, state, translations,
-                     worker)
+from builder import (book, cluster as clusters, downloads, envs, jobs,
+                     lint, state, translations, worker)
 
 
 class BuildError(SystemExit):
@@ -182,7 +182,34 @@ def describe_failure(job, answer):
     return f'FAILED {where} [{job.tab}]{cell}: {answer["cause"]}'
 
 
-def stage_eval(tabs, workers=0):
+@contextlib.contextmanager
+def cluster_for(address, gpu, tabs):
+    """The Ray cluster the eval stage runs on (--executor ray), joined
+    only when there is something to execute or devices to choose; None
+    for the local executor."""
+    if gpu and not address:
+        raise BuildError('[cluster] --gpu runs the pages that ask for a GPU '
+                         "on a cluster's GPU nodes: it needs --executor ray "
+                         '--ray-address HOST:PORT')
+    os.environ.pop(state.GPU_PAGES, None)
+    if not address or not (gpu or needs_prepare(tabs)):
+        yield None
+        return
+    try:
+        cluster = clusters.Cluster(address)
+    except clusters.ClusterError as error:
+        raise BuildError(f'[cluster] {error}') from None
+    try:
+        have = cluster.resources
+        say(f'[cluster] {address}: {have["nodes"]} nodes, {have["cpus"]} '
+            f'CPUs, {have["gpus"]} GPUs')
+        clusters.devices(cluster, gpu, english_jobs(tabs), say)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def stage_eval(tabs, workers=0, cluster=None):
     tik = time.time()
     all_jobs = english_jobs(tabs)
     timings = state.load_timings()
@@ -192,8 +219,10 @@ def stage_eval(tabs, workers=0):
         statuses[job] = answer['status']
         executed = sum(1 for s in statuses.values()
                        if s in ('executed', 'failed'))
+        node = (f' on node {answer["node"][:8]} ({answer["device"]})'
+                if answer.get('node') else '')
         say(f'[eval {executed:>2}] {job.tab:<10} {str(job.page):<44} '
-            f'{answer["status"]:<8} {answer["seconds"]:>5.1f} s')
+            f'{answer["status"]:<8} {answer["seconds"]:>5.1f} s{node}')
         if answer['status'] == 'failed':
             failed.append((job, answer))
         else:
@@ -204,14 +233,19 @@ def stage_eval(tabs, workers=0):
     # prose alone starts none
     busy = needs_prepare(tabs)
     lock, pool = threading.Lock(), None
+
+    def start_pool():
+        if cluster:
+            return clusters.Pool(queue, cluster, report, lock)
+        return jobs.Workers(queue, workers or os.cpu_count() or 2,
+                            lambda i: worker.Client(f'worker{i}'), report,
+                            lock)
     try:
         for job, status in prepared(tabs) if busy else []:
             with lock:
                 statuses[job] = status
             if status == 'run':
-                pool = pool or jobs.Workers(
-                    queue, workers or os.cpu_count() or 2,
-                    lambda i: worker.Client(f'worker{i}'), report, lock)
+                pool = pool or start_pool()
                 queue.put(job)
         queue.close()
         if pool:
@@ -405,13 +439,16 @@ def link_pdf(pdf):
         shutil.copy2(pdf, target)
 
 
-def build(tabs, langs, html=True, workers=0, pdf=False):
-    """Everything the book needs, from lint to the HTML and the PDFs."""
+def build(tabs, langs, html=True, workers=0, pdf=False, ray_address=None,
+          gpu=False):
+    """Everything the book needs, from lint to the HTML and the PDFs; the
+    notebooks execute here, or on the Ray cluster at ray_address."""
     tik = time.time()
     stage_lint()
     stage_envs(envs.names(tabs))
     with build_lock():
-        stage_eval(tabs, workers)
+        with cluster_for(ray_address, gpu, tabs) as cluster:
+            stage_eval(tabs, workers, cluster)
         stage_localize(tabs, langs)
         if html:
             stage_html(tabs, langs)
@@ -456,7 +493,8 @@ def test(tabs, langs):
     """Fast tests first, then the whole build, then the tests of its
     outputs (the book's notebooks, HTML in a browser, and PDFs)."""
     stage_lint()
-    stage_envs(envs.names(tabs))
+    # The tests of the cluster executor need Ray's environment as well
+    stage_envs(envs.names(tabs) + [envs.RAY])
     if pytest('-m', 'not book', 'tests'):
         raise BuildError('[test] fast tests failed; the book was not built')
     build(tabs, langs, pdf=True)

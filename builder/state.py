@@ -13,6 +13,9 @@ recorded, and where:
   d2lbook's tab selection, its environment, its d2l module. A prose edit
   changes ``source`` only: the text is refreshed and no kernel starts.
   ``code`` is None when the page has no cell for that framework.
+  Both name the device when a notebook runs on a GPU (``device: gpu``,
+  and the GPU build's environment), so that a GPU run never passes for
+  a CPU one or the reverse; CPU runs leave it out.
   A translated notebook's ``source`` covers its own page and the English
   notebook's ``code`` key (not the English prose); its ``code`` is the
   English one.
@@ -39,6 +42,9 @@ FORMAT = '3'
 STATE = book.BUILD / 'state.json'
 TIMINGS = book.BUILD / 'logs' / 'timings.json'
 META = 'builders_guide'
+# Set by the driver, for itself and every step, when the build runs the
+# pages that ask for one (gpus = 1 in their [page ...] section) on a GPU
+GPU_PAGES = 'BUILDERS_GUIDE_GPU_PAGES'
 
 
 def digest(*parts):
@@ -86,6 +92,21 @@ def write_if_changed(path, data):
 
 # The parts of the keys
 
+def device(job, root=book.ROOT):
+    """'gpu' for a page that asks for a GPU when this build runs such
+    pages on GPUs, else 'cpu'."""
+    wants = book.page_setting(job.page, 'gpus', 0, root) > 0
+    return 'gpu' if wants and os.environ.get(GPU_PAGES) else 'cpu'
+
+
+def device_parts(tab, device):
+    """The environment a notebook runs in and, on a GPU, the device."""
+    parts = {'env': envs.env_key(envs.for_device(tab, device))}
+    if device != 'cpu':
+        parts['device'] = device
+    return parts
+
+
 def lib_digest(tab, root=book.ROOT):
     return digest(root / 'd2l' / '__init__.py', book.lib_file(tab, root))
 
@@ -102,15 +123,15 @@ def source_parts(job, root=book.ROOT):
         recorded_english = recorded(book.Job(english, job.tab), root)
         parts['english code'] = (recorded_english or {}).get('code', '?')
     else:
-        parts['env'] = envs.env_key(job.tab)
+        parts.update(device_parts(job.tab, device(job, root)))
         parts['lib'] = lib_digest(job.tab, root)
     return parts
 
 
-def code_parts(tab, sources, root=book.ROOT):
+def code_parts(tab, sources, root=book.ROOT, device='cpu'):
     """What decides a notebook's outputs, given its selected cells."""
     return {'format': FORMAT, 'tab': tab, 'cells': digest(*sources),
-            'env': envs.env_key(tab), 'lib': lib_digest(tab, root)}
+            **device_parts(tab, device), 'lib': lib_digest(tab, root)}
 
 
 def source_key(job, root=book.ROOT):
@@ -306,6 +327,8 @@ PART_NAMES = {
     'lib': 'the d2l module changed ({lib})',
     'english code': 'the English code or its outputs changed',
     'cells': "the framework's code cells changed",
+    'device': 'it runs on another kind of device (a GPU instead of a CPU '
+              'or the reverse)',
 }
 
 

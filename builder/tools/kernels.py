@@ -168,22 +168,21 @@ def cell_timeout(job):
     return book.page_setting(job.page, 'cell_timeout', 300)
 
 
-async def run(job, km):
-    """Execute a notebook in km, a fresh kernel started for it."""
-    out = book.ROOT / job.out
-    nb = nbformat.read(book.ROOT / job.selected, as_version=4)
+async def execute(nb, km, timeout, folder):
+    """Run a notebook's cells in km, a fresh kernel started for it in
+    folder. The answer is {'status': 'executed'}, and nb then holds the
+    outputs as the build keeps them, or a failed one naming the cell and
+    the cause. Touches no file: the local executor (run) and a cluster's
+    task (builder.tools.cluster) both execute through it."""
     current = {}
-    timeout = cell_timeout(job)
     client = NotebookClient(
         nb, km=km, timeout=timeout, kernel_name=km.kernel_name,
         record_timing=False,
         on_cell_execute=lambda cell, cell_index: current.update(
             cell=cell, index=cell_index),
-        resources={'metadata': {'path': str(out.parent)}})
+        resources={'metadata': {'path': str(folder)}})
 
     def failed(cause):
-        # Never leave an older run's outputs where a failed one belongs
-        out.unlink(missing_ok=True)
         cell = current.get('cell')
         place = where(cell, code_cells(nb).index(cell)) if cell else {}
         return {'status': 'failed', **place, 'cause': cause}
@@ -199,13 +198,24 @@ async def run(job, km):
                       'for a cell (cell_timeout in config.ini; a page can '
                       'raise it in its [page ...] section)')
     except CellExecutionError as error:
-        out.unlink(missing_ok=True)
         cause = str(error).strip().splitlines()[-1]
         return {'status': 'failed', **(failure(nb) or {'cause': cause})}
     clean_outputs(nb)
     nbformat.validate(nb)
-    notebooks.write(out, nb)
     return {'status': 'executed'}
+
+
+async def run(job, km):
+    """Execute a notebook in km, a fresh kernel started for it."""
+    out = book.ROOT / job.out
+    nb = nbformat.read(book.ROOT / job.selected, as_version=4)
+    answer = await execute(nb, km, cell_timeout(job), out.parent)
+    if answer['status'] == 'executed':
+        notebooks.write(out, nb)
+    else:
+        # Never leave an older run's outputs where a failed one belongs
+        out.unlink(missing_ok=True)
+    return answer
 
 
 def folder_of(job):

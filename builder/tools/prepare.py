@@ -46,7 +46,8 @@ def prepare(job, config, dry_run=False):
             notebooks.write(out, nb)
         return 'no-cells'
     sources = [c.source for c in notebooks.code_cells(nb)]
-    code = state.code_parts(job.tab, sources)
+    code = state.code_parts(job.tab, sources,
+                            device=state.device(job))
     nb.metadata[state.META] = state.metadata(
         state.key_of(source), state.key_of(code),
         {'source': source, 'code': code})
