@@ -14,6 +14,8 @@ def make_book(root, pages, tabs='pytorch', settings=''):
     root.mkdir(parents=True, exist_ok=True)
     for name in ('builder', 'd2l', 'requirements', 'static'):
         shutil.copytree(ROOT / name, root / name)
+    # The d2l wheel that the downloads offer is built from it
+    shutil.copy2(ROOT / 'setup.py', root / 'setup.py')
     config = (ROOT / 'config.ini').read_text()
     config = re.sub(r'(?m)^tabs = .*$', f'tabs = {tabs}', config)
     config = re.sub(r'(?m)^languages = .*$', 'languages =', config)
