@@ -33,6 +33,7 @@ from builder import book, state
 from builder.book import BUILD, ROOT, Job, pages
 from builder.state import write_if_changed
 from builder.tools import arguments
+from builder.tools.notebooks import text_notebook
 
 HTML = BUILD / 'html'
 # The folder that the sphinx-mathjax-offline package installs
@@ -62,6 +63,8 @@ def executed(page, tab, recorded):
 
 def merged(page, tabs, recorded):
     nbs = [nb for nb in (executed(page, t, recorded) for t in tabs) if nb]
+    if not nbs:  # code in none of these frameworks: d2lbook cannot merge
+        return text_notebook(page)
     if len(nbs) == 1:
         return nbs[0]
     nb = notebook.merge_tab_notebooks(nbs)
