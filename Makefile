@@ -5,8 +5,9 @@ PYTHON ?= python3
 TABS ?= all
 LANGS ?= all
 TAB ?= pytorch
+PORT ?= 8888
 
-.PHONY: html eval lint lib envs test translations jupyter serve clean
+.PHONY: html eval lint lib envs test translations jupyter edit serve clean
 
 html:
 	$(PYTHON) -m builder html --tabs $(TABS) --langs $(LANGS)
@@ -34,6 +35,12 @@ translations:
 jupyter:
 	py=$$($(PYTHON) -m builder python $(TAB)) && \
 	  cd _build/eval_$(TAB) && PYTHONPATH=$(CURDIR) $$py -m jupyter lab
+
+# Author mode: JupyterLab on the pages' Markdown, in one framework's
+# environment, on 127.0.0.1 with a token (README, "Writing a section")
+edit:
+	py=$$($(PYTHON) -m builder python $(TAB)) && \
+	  PYTHONPATH=$(CURDIR) $$py -m builder.tools.author --tab $(TAB) --port $(PORT)
 
 serve:
 	$(PYTHON) -m http.server --directory _build/html 8000
