@@ -234,3 +234,20 @@ def test_editor_opens_a_page_as_a_notebook_whose_first_code_cell_selects(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / 'author-parameters.png'))
     context.close()
+
+
+# The build never shows the selection
+
+def test_a_page_whose_only_code_is_the_selection_is_text_in_every_tab(
+        tmp_path):
+    from d2lbook.config import Config
+    from builder.tools import notebooks
+    page = tmp_path / 'page.md'
+    page.write_text('# Page\n:label:`sec_page`\n\n```{.python .input}\n'
+                    f'%load_ext d2lbook.tab\ntab.interact_select({TABS!r})'
+                    '\n```\n\nOnly prose.\n')
+    config = Config(config_fname=str(ROOT / 'config.ini'))
+    for tab in TABS:
+        nb = notebooks.tab_notebook(page, tab, config)
+        assert [c.source.strip() for c in nb.cells] == [
+            '# Page\n:label:`sec_page`\n\nOnly prose.'], tab

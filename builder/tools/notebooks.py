@@ -23,14 +23,15 @@ def page_notebook(page):
     """The page's cells without the selection, and the line where each
     code cell's fence is."""
     md = (book.ROOT / page).read_text(encoding='utf-8')
-    full = notebook.split_markdown_cell(notebook.read_markdown(md))
-    fences = input_cell_lines(md)
-    code = [c for c in full.cells if c.cell_type == 'code']
-    fences = [line for line, c in zip(fences, code) if not is_selection(c)]
+    nb = notebook.read_markdown(md)
+    code = [c for c in nb.cells if c.cell_type == 'code']
+    fences = [line for line, c in zip(input_cell_lines(md), code)
+              if not is_selection(c)]
     # d2lbook drops the selection from its own tab's notebook only, so a
-    # page whose only code it is would have no notebook at all
-    full.cells = [c for c in full.cells if not is_selection(c)]
-    return full, fences
+    # page whose only code it is would have no notebook at all. Dropped
+    # before the split, the text around it joins again as one cell.
+    nb.cells = [c for c in nb.cells if not is_selection(c)]
+    return notebook.split_markdown_cell(nb), fences
 
 
 def text_notebook(page):
