@@ -13,7 +13,7 @@ RAY_ADDRESS ?=
 GPU ?=
 RUN_ON = --executor $(EXECUTOR) $(if $(RAY_ADDRESS),--ray-address $(RAY_ADDRESS)) $(if $(GPU),--gpu)
 
-.PHONY: all html pdf eval lint lib envs test translations jupyter serve clean
+.PHONY: all html pdf eval lint lib envs test translations jupyter edit serve clean
 
 all:
 	$(PYTHON) -m builder all --tabs $(TABS) --langs $(LANGS)
@@ -47,6 +47,13 @@ translations:
 jupyter:
 	py=$$($(PYTHON) -m builder python $(TAB)) && \
 	  cd _build/eval_$(TAB) && PYTHONPATH=$(CURDIR) $$py -m jupyter lab
+
+# Author mode: JupyterLab on the pages' Markdown, in one framework's
+# environment, on 127.0.0.1 with a token (README, "Writing a section")
+EDIT_PORT ?= 8888
+edit:
+	py=$$($(PYTHON) -m builder python $(TAB)) && \
+	  PYTHONPATH=$(CURDIR) $$py -m builder.tools.author --tab $(TAB) --port $(EDIT_PORT)
 
 # The HTML for this machine only; HOST=0.0.0.0 (or an address) serves it
 # to the network as well

@@ -9,7 +9,8 @@ any environment exists.
 import ast
 
 from builder import book, glossary, translations
-from builder.markdown import (LABEL, REF, Cell, Problem, ProseTab, parse)
+from builder.markdown import (LABEL, REF, Cell, Problem, ProseTab,
+                              is_selection, parse, selected_tabs, selection)
 
 MAX_LINE = 78
 
@@ -43,6 +44,36 @@ def check_cell(path, cell, known_tabs):
     return problems
 
 
+def check_selection(path, blocks, known_tabs):
+    """A page with code opens with the framework selection, listing
+    config.ini's frameworks; no other cell is one."""
+    found = [b for b in blocks if isinstance(b, Cell)]
+    problems = []
+    if any(not is_selection(c) for c in found) and not is_selection(found[0]):
+        problems.append(Problem(
+            path, found[0].line, 'the first code cell is not the framework '
+            'selection (%load_ext d2lbook.tab, then tab.interact_select of '
+            'config.ini\'s frameworks), so Jupyter would run every '
+            'framework\'s cells'))
+    for cell in found:
+        if not is_selection(cell):
+            continue
+        tabs = selected_tabs(cell)
+        if cell is not found[0]:
+            problems.append(Problem(path, cell.line, 'framework selection '
+                                    'after the first code cell'))
+        elif tabs is None:
+            problems.append(Problem(
+                path, cell.line, 'framework selection is not in the form '
+                f'{selection(known_tabs)!r} (and takes no %%tab line)'))
+        elif tabs != known_tabs:
+            problems.append(Problem(
+                path, cell.line, f'framework selection lists '
+                f'{", ".join(map(str, tabs))}; config.ini has '
+                f'{", ".join(known_tabs)}'))
+    return problems
+
+
 def check_groups(path, blocks, known_tabs):
     """Every run of adjacent code cells covers every framework.
 
@@ -50,6 +81,9 @@ def check_groups(path, blocks, known_tabs):
     right before or after the group, saying why.
     """
     problems = []
+    # The selection is no framework's code
+    blocks = [None if isinstance(b, Cell) and is_selection(b) else b
+              for b in blocks]
     i = 0
     while i < len(blocks):
         if not isinstance(blocks[i], Cell):
@@ -132,8 +166,10 @@ def lint_book(root, book_pages):
         blocks, found = parse(path, text)
         problems += found
         for block in blocks:
-            if isinstance(block, Cell):
+            if isinstance(block, Cell) and not is_selection(block):
                 problems += check_cell(path, block, known_tabs)
+        if any(isinstance(b, Cell) for b in blocks):
+            problems += check_selection(path, blocks, known_tabs)
         problems += check_groups(path, blocks, known_tabs)
     problems += check_labels(texts)
     return problems

@@ -3,9 +3,12 @@
 A page is d2lbook Markdown: ```{.python .input} fences whose first line
 names their frameworks (``%%tab pytorch, jax``), prose tabs between
 ``:begin_tab:`jax``` and ``:end_tab:``, and ``:label:``/``:numref:``
-roles. This module reads that structure and nothing else; the checks
-built on it live in builder.lint. Standard library only.
+roles. A page with code opens with d2lbook's framework-selection cell
+(SELECTION), which has no %%tab line and which the build drops. This
+module reads that structure and nothing else; the checks built on it
+live in builder.lint. Standard library only.
 """
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,10 @@ BEGIN_TAB = re.compile(r'^:begin_tab:`([^`]*)`\s*$')
 END_TAB = re.compile(r'^:end_tab:\s*$')
 LABEL = re.compile(r':(label|eqlabel):`([^`]+)`')
 REF = re.compile(r':(numref|eqref|ref):`([^`]+)`')
+# The first code cell of a page with code: in Jupyter it offers the
+# frameworks, and only the chosen one's cells run (d2lbook.tab)
+LOAD_TAB = '%load_ext d2lbook.tab'
+SELECT_CALL = re.compile(r'^tab\.interact_select\((.*)\)$')
 
 
 @dataclass
@@ -42,6 +49,31 @@ class Cell:
 class ProseTab:
     line: int
     tabs: list
+
+
+def selection(tabs):
+    """The framework-selection cell of a book with these frameworks."""
+    return f'```{{.python .input}}\n{LOAD_TAB}\ntab.interact_select({tabs!r})\n```\n'
+
+
+def is_selection(cell):
+    """Whether a code cell is the framework selection (d2lbook drops any
+    cell that loads its extension)."""
+    return any(t.strip() == LOAD_TAB for _, t in cell.source)
+
+
+def selected_tabs(cell):
+    """The frameworks a selection cell offers; None if it is not in the
+    form `selection` writes."""
+    lines = [t for _, t in cell.source]
+    call = SELECT_CALL.match(lines[1]) if len(lines) == 2 else None
+    if cell.tabs or lines[0] != LOAD_TAB or call is None:
+        return None
+    try:
+        tabs = ast.literal_eval(call.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    return tabs if isinstance(tabs, list) else None
 
 
 def split_tabs(raw):

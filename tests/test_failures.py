@@ -14,6 +14,11 @@ PAGE = """\
 :label:`sec_page`
 
 ```{.python .input}
+%load_ext d2lbook.tab
+tab.interact_select(['pytorch', 'jax'])
+```
+
+```{.python .input}
 %%tab pytorch, jax
 x = 1
 ```
@@ -60,8 +65,8 @@ def test_failing_cell_is_named_by_page_line_framework_cell_and_cause(
         failed_build):
     _, result = failed_build
     assert result.returncode != 0
-    # The JAX notebook's second code cell opens at line 16 of page.md
-    assert ('FAILED page.md:16 [jax] cell 2 `y = x / 0`: ZeroDivisionError: '
+    # The JAX notebook's second code cell opens at line 21 of page.md
+    assert ('FAILED page.md:21 [jax] cell 2 `y = x / 0`: ZeroDivisionError: '
             'division by zero') in result.stdout
 
 

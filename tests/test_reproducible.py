@@ -59,6 +59,11 @@ SMALL_PAGE = """\
 # Page
 :label:`sec_page`
 
+```{.python .input}
+%load_ext d2lbook.tab
+tab.interact_select(['pytorch', 'jax'])
+```
+
 Some prose, then code in two frameworks.
 
 ```{.python .input}

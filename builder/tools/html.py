@@ -31,6 +31,7 @@ from builder import book, state
 from builder.book import BUILD, ROOT, Job, pages
 from builder.state import write_if_changed
 from builder.tools import arguments, run_step, working_on
+from builder.tools.notebooks import text_notebook
 from builder.tools.publish import publish_notebooks
 
 HTML = BUILD / 'html'
@@ -72,6 +73,8 @@ def executed(page, tab, recorded):
 
 def merged(page, tabs, recorded):
     nbs = [nb for nb in (executed(page, t, recorded) for t in tabs) if nb]
+    if not nbs:  # code in none of these frameworks: d2lbook cannot merge
+        return text_notebook(page)
     if len(nbs) == 1:
         return nbs[0]
     nb = notebook.merge_tab_notebooks(nbs)
