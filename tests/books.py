@@ -29,10 +29,14 @@ def make_book(root, pages, tabs='pytorch', settings=''):
 
 
 def page(*cells, tab='pytorch'):
-    """A page whose code cells run in one framework."""
+    """A page of a book in one framework: the framework selection, then
+    code cells that run in it. The first code cell's fence is on line 10,
+    and each next one five lines further."""
+    selection = ('```{.python .input}\n%load_ext d2lbook.tab\n'
+                 f"tab.interact_select(['{tab}'])\n```\n")
     body = '\n'.join(f'```{{.python .input}}\n%%tab {tab}\n{code}\n```\n'
                      for code in cells)
-    return f'# A Page\n\nSome prose.\n\n{body}'
+    return f'# A Page\n\n{selection}\nSome prose.\n\n{body}'
 
 
 def driver(root, *args, env=None, **options):

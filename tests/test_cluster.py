@@ -285,7 +285,7 @@ def test_a_failing_cell_on_the_cluster_is_named_as_locally(cluster,
     result = driver(root, 'eval', '--executor', 'ray', '--ray-address',
                     cluster.address, timeout=600)
     assert result.returncode != 0
-    assert ('FAILED fails.md:10 [jax] cell 2 `y = x / 0`: ZeroDivisionError: '
+    assert ('FAILED fails.md:15 [jax] cell 2 `y = x / 0`: ZeroDivisionError: '
             'division by zero') in result.stdout
     assert not notebook(root, 'fails.md', 'jax').exists()
     assert processes_in(root) == []

@@ -97,7 +97,7 @@ def test_a_dying_kernel_is_named_and_the_other_notebooks_run(tmp_path):
                                 'after': page('y = 2')})
     result = driver(root, 'eval', '--jobs', '1', timeout=300)
     assert result.returncode != 0
-    assert ('FAILED dies.md:10 [pytorch] cell 2 `import os`: kernel died '
+    assert ('FAILED dies.md:15 [pytorch] cell 2 `import os`: kernel died '
             '(exit code 3)') in result.stdout
     assert re.search(r'after\.md +executed', result.stdout)
     assert json.loads((root / '_build' / 'eval_pytorch' / 'after.ipynb')
@@ -115,7 +115,7 @@ def test_a_cell_past_its_timeout_fails_and_a_page_can_raise_it(tmp_path):
                                                  'cell_timeout = 2'))
     result = driver(root, 'eval', timeout=300)
     assert result.returncode != 0
-    assert ('FAILED hangs.md:5 [pytorch] cell 1 `import time`: the cell ran '
+    assert ('FAILED hangs.md:10 [pytorch] cell 1 `import time`: the cell ran '
             'longer than 2 s') in result.stdout
     assert re.search(r'patient\.md +executed', result.stdout)
     assert 'FAILED patient.md' not in result.stdout
@@ -193,7 +193,7 @@ def test_a_save_cell_for_a_class_never_saved_names_its_page(tmp_path):
                                           cell)})
     result = driver(root, 'eval')
     assert result.returncode != 0
-    assert ('FAILED a.md:10 [pytorch]: #@save cell cannot be saved into '
+    assert ('FAILED a.md:15 [pytorch]: #@save cell cannot be saved into '
             "d2l/torch.py: KeyError: 'Module'") in result.stderr
     assert 'Traceback' not in result.stdout + result.stderr
 
