@@ -14,6 +14,7 @@ name hashes the requirements and the wheel, so the same notebook in the
 same environment is only ever executed once. A last line of JSON names
 the d2l module and the path the kernel saw.
 """
+import asyncio
 import hashlib
 import os
 import sys
@@ -28,6 +29,21 @@ from builder.tools.kernels import Kernels, clean_outputs
 PROBE = 'import d2l, json, sys; print(json.dumps([d2l.__file__, sys.path]))'
 
 
+def run(kernels, nb, folder, timeout):
+    """Execute nb in a fresh kernel of the reader's environment, as the
+    build's executor does (builder.tools.kernels), and shut it down."""
+    async def go():
+        km = await kernels.take('reader', folder)
+        try:
+            await NotebookClient(
+                nb, km=km, timeout=timeout, record_timing=False,
+                resources={'metadata': {'path': str(folder)}}
+            ).async_execute()
+        finally:
+            await kernels.shutdown(km)
+    asyncio.run(go())
+
+
 def cached(cache, path):
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return cache / f'{digest}.ipynb'
@@ -35,11 +51,7 @@ def cached(cache, path):
 
 def execute(kernels, path, out):
     nb = nbformat.read(path, as_version=4)
-    km = kernels.take('reader', path.parent)
-    NotebookClient(nb, km=km, timeout=20 * 60, record_timing=False,
-                   shutdown_kernel='immediate',
-                   resources={'metadata': {'path': str(path.parent)}}
-                   ).execute()
+    run(kernels, nb, path.parent, timeout=20 * 60)
     clean_outputs(nb)
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out))
@@ -60,14 +72,10 @@ def main():
                 execute(kernels, path, out)
         probe = nbformat.v4.new_notebook(
             cells=[nbformat.v4.new_code_cell(PROBE)])
-        folder = Path(paths[0]).parent
-        NotebookClient(probe, km=kernels.take('reader', folder),
-                       timeout=120, shutdown_kernel='immediate',
-                       resources={'metadata': {'path': str(folder)}}
-                       ).execute()
+        run(kernels, probe, Path(paths[0]).parent, timeout=120)
         print(probe.cells[0].outputs[0]['text'].strip(), flush=True)
     finally:
-        kernels.discard()
+        asyncio.run(kernels.discard())
 
 
 if __name__ == '__main__':

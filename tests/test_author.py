@@ -229,8 +229,9 @@ def test_editor_opens_a_page_as_a_notebook_whose_first_code_cell_selects(
     # The title's cell, then the selection
     assert 'jp-CodeCell' in notebook.locator('.jp-Cell').nth(1) \
         .get_attribute('class')
-    assert page.get_by_text(f"Builders' Guide ({TABS[0]}, author mode)") \
-        .first.is_visible()
+    # The kernel's name shows once its session has started
+    page.get_by_text(f"Builders' Guide ({TABS[0]}, author mode)").first \
+        .wait_for(timeout=120_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / 'author-parameters.png'))
     context.close()

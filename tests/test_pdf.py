@@ -179,6 +179,11 @@ BAD_MATH = """\
 # Page
 :label:`sec_page`
 
+```{.python .input}
+%load_ext d2lbook.tab
+tab.interact_select(['jax'])
+```
+
 A formula that LaTeX cannot typeset: $\\notamacro x$.
 
 ```{.python .input}

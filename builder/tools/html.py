@@ -39,9 +39,9 @@ HTML = BUILD / 'html'
 # small theme (static/theme/book) instead of d2lbook's Material Design
 # Lite one, math typeset at build time (builder/tools/mathml.py), and no
 # copies of the rst sources in the published site
-SPHINX_OPTIONS = f"""
+SPHINX_OPTIONS = """
 html_theme = 'book'
-html_theme_path = [{str(ROOT / 'static' / 'theme')!r}]
+html_theme_path = [{theme!r}]
 html_theme_options = {{}}
 extensions.append('builder.tools.mathml')
 html_math_renderer = 'mathml'
@@ -173,7 +173,10 @@ def site_config(site):
         config.project['title'] = title[-1].splitlines()[0].strip()
         config.project['lang'] = site.lang
         config.build['sphinx_configs'] += f"\nlanguage = '{site.lang}'"
-    config.build['sphinx_configs'] += SPHINX_OPTIONS
+    # Relative to the site's conf.py, as Sphinx reads it, so that the
+    # conf.py (and the .buildinfo hashed from it) is the same in every clone
+    theme = os.path.relpath(ROOT / 'static' / 'theme', site.rst)
+    config.build['sphinx_configs'] += SPHINX_OPTIONS.format(theme=theme)
     return config
 
 
