@@ -16,6 +16,7 @@ script shows in that language (``static/words.json``). Latin-script
 variants match whole words, case-insensitively; others match anywhere.
 Standard library only.
 """
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -43,13 +44,20 @@ class Rule:
     line: int
 
     def pattern(self, variant):
-        text = re.escape(variant)
-        # Whole words for Latin script, so `dense` misses `condensed`
-        if re.match(r'[A-Za-z0-9]', variant):
-            text = r'(?<![A-Za-z0-9])' + text
-        if re.search(r'[A-Za-z0-9]$', variant):
-            text += r'(?![A-Za-z0-9])'
-        return re.compile(text, re.IGNORECASE)
+        return variant_pattern(variant)
+
+
+@functools.lru_cache(maxsize=None)
+def variant_pattern(variant):
+    """The regular expression that finds a variant in prose, compiled once:
+    the check asks for it on every line of every page."""
+    text = re.escape(variant)
+    # Whole words for Latin script, so `dense` misses `condensed`
+    if re.match(r'[A-Za-z0-9]', variant):
+        text = r'(?<![A-Za-z0-9])' + text
+    if re.search(r'[A-Za-z0-9]$', variant):
+        text += r'(?![A-Za-z0-9])'
+    return re.compile(text, re.IGNORECASE)
 
 
 def glossary_path(lang):
